@@ -1,0 +1,2 @@
+//! Crate `net` of the runtime. Not built yet: it has no public API until its issue lands.
+#![deny(missing_docs)]

@@ -1,0 +1,811 @@
+//! `EventPoll`: the instance (`struct eventpoll`), `ctl` (`ep_insert` / `ep_modify` /
+//! `ep_remove`), the OS callback path (`ep_poll_callback`), the harvest (`ep_send_events`) and
+//! the wait loop (`ep_poll`).
+//!
+//! Locking, outermost first (the kernel's `ep->mtx` → `ep->lock`):
+//!
+//! 1. `mtx` (the interest table): held by `ctl` and by a harvest for its whole scan, so a
+//!    registration cannot change or vanish while a harvest samples it.
+//! 2. `os` (the OS poller): held only by the thread that has the *poller role*, i.e. the one
+//!    thread allowed to sleep in the OS poll; never taken while `lock` is held.
+//! 3. `lock` (ready list, overflow list, wait queue, items): short critical sections only, no
+//!    system call inside except the harvest's, which runs with `lock` released.
+//!
+//! Ready-list state machine of an item (the kernel's banner, in our terms):
+//!
+//! ```text
+//!            OS event / UserEvent::trigger (armed items only)
+//!   idle ─────────────────────────────────────────────────────▶ on rdllist
+//!    ▲   (scan active: chained on ovflist, moved to rdllist at scan end)   │ harvest pops it
+//!    │                                                                      ▼
+//!    ├──── not ready now (poll says nothing) ◀──────────────────────── sampled
+//!    ├──── reported, ET ◀───────────────────────────────────────────────────┤
+//!    ├──── reported, ONESHOT: disarmed until Mod ◀──────────────────────────┤
+//!    │                                                                      │ reported, LT
+//!    └──────────────────────────── back on the rdllist tail ◀───────────────┘
+//! ```
+
+use crate::events::{CtlOp, EpollEvent, Events};
+use crate::interest::Interest;
+use crate::item::{Item, Items, Source, Token};
+use crate::loom::{lock, Arc, AtomicBool, Mutex, Ordering};
+use crate::ready_list::{List, OvfList};
+use crate::sys;
+use crate::wait_queue::{WaitQueue, Waiter, Wake};
+use crate::watches::WatchOwner;
+use std::fmt;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::{Duration, Instant};
+
+/// Largest `maxevents` the kernel accepts (`EP_MAX_EVENTS`: `INT_MAX / sizeof(struct epoll_event)`).
+pub const MAX_EVENTS: usize = i32::MAX as usize / 12;
+
+/// Capacity of the OS event buffer one OS poll fills.
+const OS_EVENTS: usize = 1024;
+
+/// Items sampled with one `poll(2)` call during a harvest.
+const BATCH: usize = 32;
+
+/// A user-space reimplementation of a Linux epoll instance.
+///
+/// See the [crate documentation](crate) for how readiness flows through it and where it differs
+/// from Linux. All methods take `&self`; an instance may be shared between threads (`Send + Sync`)
+/// and several threads may wait on it at once.
+///
+/// ```
+/// use reactor::{CtlOp, EpollEvent, EventPoll, Events};
+/// use std::io::Write;
+/// use std::os::fd::AsRawFd;
+///
+/// let ep = EventPoll::new()?;
+/// let (mut a, b) = std::os::unix::net::UnixStream::pair()?;
+/// ep.ctl(CtlOp::Add, b.as_raw_fd(), Some(EpollEvent::new(Events::IN | Events::ET, 7)))?;
+/// a.write_all(b"ping")?;
+/// let mut buf = [EpollEvent::default(); 64];
+/// let n = ep.wait(&mut buf, -1)?;
+/// assert_eq!(n, 1);
+/// assert_eq!((buf[0].events(), buf[0].data()), (Events::IN, 7));
+/// assert_eq!(ep.wait(&mut buf, 0)?, 0); // edge-triggered: reported once
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct EventPoll {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    /// `ep->mtx`: the interest table; holding it excludes `ctl` and other harvests.
+    mtx: Mutex<Interest>,
+    /// `ep->lock`: everything an OS event or a wake-up touches.
+    lock: Mutex<State>,
+    /// The OS poller and its event buffer. Holding this lock is the right to poll the OS; only the
+    /// thread that set `State::poller.active` takes it.
+    os: Mutex<OsPoll>,
+    /// The OS epoll instance of `os` (our `as_raw_fd`), for `epoll_ctl` and `kcmp`.
+    epfd: RawFd,
+    /// Wakes the thread sleeping in the OS poll; also the "has events" signal of a nested instance.
+    waker: mio::Waker,
+    owner: Arc<WatchOwner>,
+    /// Set once `as_raw_fd` handed the descriptor out: from then on the descriptor must be
+    /// readable while the ready list is not empty.
+    exposed: AtomicBool,
+}
+
+struct OsPoll {
+    poll: mio::Poll,
+    events: mio::Events,
+}
+
+/// What `ep->lock` protects.
+struct State {
+    items: Items,
+    /// `ep->rdllist`.
+    rdllist: List,
+    /// The harvest's `txlist` (kept here because its items' links live in `items`).
+    txlist: List,
+    /// `ep->ovflist`.
+    ovflist: OvfList,
+    /// `ep->wq`: threads sleeping in `wait` other than the poller.
+    wq: WaitQueue,
+    /// A thread holds the poller role (it is in, or about to enter, the OS poll).
+    poller_active: bool,
+    /// ... and it may block there, so a wake-up must go through the eventfd.
+    poller_sleeping: bool,
+    /// A wake-up edge is pending in the OS poller and not yet consumed.
+    signal_pending: bool,
+    /// Sequence number of the latest OS poll (never 0).
+    os_seq: u32,
+}
+
+/// How to wake "one waiter", decided under `lock` and carried out after it is released.
+#[must_use]
+enum WakeAction {
+    None,
+    Thread(Wake),
+    Os,
+}
+
+impl State {
+    /// Queues an item that became ready (the list half of `ep_poll_callback`).
+    fn queue(&mut self, index: u32) {
+        if self.ovflist.is_active() {
+            self.ovflist.push(&mut self.items, index);
+        } else if !self.items[index].is_linked() {
+            self.rdllist.push_back(&mut self.items, index);
+        }
+    }
+
+    /// Whether a wait would find something to harvest (`ep_events_available`).
+    fn events_available(&self) -> bool {
+        !self.rdllist.is_empty() || !self.ovflist.is_empty()
+    }
+
+    /// Wakes one waiter: one queued thread, or else the thread sleeping in the OS poll.
+    fn wake_one(&mut self) -> WakeAction {
+        if let Some(w) = self.wq.wake_one() {
+            WakeAction::Thread(w)
+        } else if self.poller_sleeping && !self.signal_pending {
+            self.signal_pending = true;
+            WakeAction::Os
+        } else {
+            WakeAction::None
+        }
+    }
+
+    /// Makes the OS descriptor readable if the instance is exposed and has events (the
+    /// `ep->poll_wait` wake-up of a nested instance).
+    fn signal(&mut self, exposed: bool) -> WakeAction {
+        if exposed && !self.signal_pending && self.events_available() {
+            self.signal_pending = true;
+            WakeAction::Os
+        } else {
+            WakeAction::None
+        }
+    }
+
+    /// Removes an item from every list and frees it (`ep_remove`).
+    fn forget(&mut self, index: u32) -> Item {
+        if self.items[index].is_linked() {
+            // Only `rdllist` can hold it: the caller holds `mtx`, so no scan is running, except
+            // when the harvest itself forgets an item it has already popped.
+            self.rdllist.unlink(&mut self.items, index);
+        }
+        self.ovflist.remove(&mut self.items, index);
+        self.items.remove(index)
+    }
+}
+
+impl Inner {
+    fn act(&self, action: WakeAction) {
+        match action {
+            WakeAction::None => {}
+            WakeAction::Thread(w) => w.unpark(),
+            WakeAction::Os => {
+                // An eventfd write cannot fail but for counter overflow, which mio handles.
+                let _ = self.waker.wake();
+            }
+        }
+    }
+
+    fn exposed(&self) -> bool {
+        self.exposed.load(Ordering::Relaxed)
+    }
+}
+
+/// The kernel-side registration bits of an interest: the readiness bits, EXCLUSIVE as given, and
+/// always edge-triggered: level-triggered reporting and ONESHOT are implemented here, by the ready
+/// list, not by the OS. With EXCLUSIVE, ONESHOT is passed through so the kernel can refuse the
+/// combination with its own errno, in its own order of checks.
+fn os_bits(events: Events) -> u32 {
+    let mut bits = events & (Events::READINESS | Events::EXCLUSIVE) | Events::ET;
+    if events.contains(Events::EXCLUSIVE) {
+        bits |= events & Events::ONESHOT;
+    }
+    bits.bits()
+}
+
+/// Readiness hints from an OS event (used for the zero-syscall path of [`EventPoll::harvest`]).
+fn hint_of(ev: &mio::event::Event) -> Events {
+    let mut e = Events::empty();
+    if ev.is_readable() {
+        e |= Events::IN | Events::RDNORM;
+    }
+    if ev.is_priority() {
+        e |= Events::PRI;
+    }
+    if ev.is_writable() {
+        e |= Events::OUT | Events::WRNORM;
+    }
+    if ev.is_error() {
+        e |= Events::ERR;
+    }
+    if ev.is_read_closed() {
+        e |= Events::IN | Events::RDNORM | Events::RDHUP;
+        if ev.is_write_closed() {
+            e |= Events::HUP;
+        }
+    }
+    e
+}
+
+fn errno(code: i32) -> io::Error {
+    io::Error::from_raw_os_error(code)
+}
+
+impl EventPoll {
+    /// Creates an instance (`epoll_create1(EPOLL_CLOEXEC)`), charged to the process's
+    /// [`WatchOwner`].
+    pub fn new() -> io::Result<EventPoll> {
+        EventPoll::with_owner(WatchOwner::process().clone())
+    }
+
+    /// Creates an instance whose registrations are charged to `owner`.
+    pub fn with_owner(owner: Arc<WatchOwner>) -> io::Result<EventPoll> {
+        let poll = mio::Poll::new()?;
+        let waker = mio::Waker::new(poll.registry(), mio::Token(Token::WAKE.0 as usize))?;
+        let epfd = poll.as_raw_fd();
+        let inner = Inner {
+            mtx: Mutex::new(Interest::new()),
+            lock: Mutex::new(State {
+                items: Items::new(),
+                rdllist: List::new(),
+                txlist: List::new(),
+                ovflist: OvfList::new(),
+                wq: WaitQueue::new(),
+                poller_active: false,
+                poller_sleeping: false,
+                signal_pending: false,
+                os_seq: 1,
+            }),
+            os: Mutex::new(OsPoll { poll, events: mio::Events::with_capacity(OS_EVENTS) }),
+            epfd,
+            waker,
+            owner,
+            exposed: AtomicBool::new(false),
+        };
+        Ok(EventPoll { inner: Arc::new(inner) })
+    }
+
+    /// The owner registrations are charged to.
+    pub fn owner(&self) -> &Arc<WatchOwner> {
+        &self.inner.owner
+    }
+
+    /// Number of registrations (file descriptors and [`UserEvent`]s).
+    pub fn len(&self) -> usize {
+        lock(&self.inner.lock).items.len()
+    }
+
+    /// Whether nothing is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds, changes or removes the registration of `fd` (`epoll_ctl(2)`).
+    ///
+    /// `event` is required for [`CtlOp::Add`] and [`CtlOp::Mod`] (`EFAULT` otherwise, as for a
+    /// NULL pointer) and ignored for [`CtlOp::Del`]. Errors carry the errno Linux returns for the
+    /// same call: `EEXIST`, `ENOENT`, `EBADF`, `EPERM` (a file that cannot be polled), `EINVAL`
+    /// (the instance itself, misuse of `EXCLUSIVE`), `ELOOP` (a cycle or a too deep chain of
+    /// nested instances), `ENOSPC` (the owner's watch limit).
+    pub fn ctl(&self, op: CtlOp, fd: RawFd, event: Option<EpollEvent>) -> io::Result<()> {
+        let inner = &*self.inner;
+        let mut tree = lock(&inner.mtx);
+        match (op, event) {
+            (CtlOp::Add, Some(ev)) => self.insert(&mut tree, fd, ev),
+            (CtlOp::Mod, Some(ev)) => self.modify(&mut tree, fd, ev),
+            (CtlOp::Del, _) => self.remove(&mut tree, fd),
+            (CtlOp::Add | CtlOp::Mod, None) => Err(errno(sys::EFAULT)),
+        }
+    }
+
+    /// `ep_insert`. The OS registration comes first so that its errors (EBADF, EPERM, EINVAL,
+    /// ELOOP, EEXIST) arrive in the kernel's order; the item exists before it so that an event
+    /// the OS queues at once finds it armed.
+    fn insert(&self, tree: &mut Interest, fd: RawFd, ev: EpollEvent) -> io::Result<()> {
+        let inner = &*self.inner;
+        let events = ev.events() | Events::ERR | Events::HUP;
+        let (index, token) = lock(&inner.lock).items.insert(Item::new(Source::Fd(fd), events, ev.data()));
+        if let Err(e) = sys::epoll_ctl(inner.epfd, sys::CTL_ADD, fd, os_bits(events), token.0) {
+            lock(&inner.lock).items.remove(index);
+            return Err(e);
+        }
+        // The OS accepted (file, fd) as new: a registration we still hold for `fd` belongs to a
+        // file that was closed without `Del`, which Linux would have dropped at close.
+        if let Some(stale) = tree.remove(fd) {
+            lock(&inner.lock).forget(stale);
+            inner.owner.refund();
+        }
+        if let Err(e) = inner.owner.charge() {
+            let _ = sys::epoll_ctl(inner.epfd, sys::CTL_DEL, fd, 0, 0);
+            lock(&inner.lock).forget(index);
+            return Err(e);
+        }
+        tree.insert(fd, index);
+        Ok(())
+    }
+
+    /// `ep_modify`: new interest and data; the OS re-samples the file and queues it if ready.
+    fn modify(&self, tree: &mut Interest, fd: RawFd, ev: EpollEvent) -> io::Result<()> {
+        let inner = &*self.inner;
+        let events = ev.events() | Events::ERR | Events::HUP;
+        let index = match tree.find(fd) {
+            Some(index) if !events.contains(Events::EXCLUSIVE) => index,
+            // Let the OS produce the kernel's error (EBADF, EPERM, EINVAL, ENOENT, in order).
+            _ => {
+                let token = tree.find(fd).map_or(0, |i| lock(&inner.lock).items.token(i).0);
+                return match sys::epoll_ctl(inner.epfd, sys::CTL_MOD, fd, os_bits(events), token) {
+                    Err(e) => Err(e),
+                    Ok(()) => Err(errno(sys::ENOENT)),
+                };
+            }
+        };
+        let (token, old) = {
+            let mut st = lock(&inner.lock);
+            let token = st.items.token(index);
+            let item = &mut st.items[index];
+            let old = (item.events, item.data);
+            if !item.events.contains(Events::EXCLUSIVE) {
+                item.events = events;
+                item.data = ev.data();
+            }
+            (token, old)
+        };
+        match sys::epoll_ctl(inner.epfd, sys::CTL_MOD, fd, os_bits(events), token.0) {
+            Ok(()) => Ok(()),
+            Err(e) if matches!(e.raw_os_error(), Some(sys::ENOENT) | Some(libc::EBADF)) => {
+                // The registered file is gone: drop the registration as Linux did at close.
+                tree.remove(fd);
+                lock(&inner.lock).forget(index);
+                inner.owner.refund();
+                Err(e)
+            }
+            Err(e) => {
+                let mut st = lock(&inner.lock);
+                let item = &mut st.items[index];
+                (item.events, item.data) = old;
+                Err(e)
+            }
+        }
+    }
+
+    /// `ep_remove`.
+    fn remove(&self, tree: &mut Interest, fd: RawFd) -> io::Result<()> {
+        let inner = &*self.inner;
+        let res = sys::epoll_ctl(inner.epfd, sys::CTL_DEL, fd, 0, 0);
+        let stale = matches!(&res, Err(e) if matches!(e.raw_os_error(), Some(sys::ENOENT) | Some(libc::EBADF)));
+        if res.is_ok() || stale {
+            if let Some(index) = tree.remove(fd) {
+                lock(&inner.lock).forget(index);
+                inner.owner.refund();
+            }
+        }
+        res
+    }
+
+    /// Waits for events (`epoll_wait(2)`), filling `events` from the front; returns how many.
+    ///
+    /// `timeout_ms`: -1 (any negative value) blocks until an event, 0 never blocks, a positive
+    /// value returns 0 after about that many milliseconds without events. An empty buffer (or one
+    /// longer than [`MAX_EVENTS`]) is `EINVAL`, as `maxevents <= 0` is for Linux. A signal that
+    /// interrupts the OS poll is `EINTR`, as for Linux.
+    ///
+    /// Each reported item's readiness is sampled at harvest time, as the kernel's
+    /// `ep_item_poll` does, so the bits are exactly those Linux would report.
+    pub fn wait(&self, events: &mut [EpollEvent], timeout_ms: i32) -> io::Result<usize> {
+        if events.is_empty() || events.len() > MAX_EVENTS {
+            return Err(errno(sys::EINVAL));
+        }
+        let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
+        let mut n = 0;
+        self.inner.wait(events.len(), timeout, true, &mut |ev, data| {
+            events[n] = EpollEvent::new(ev, data);
+            n += 1;
+        })
+    }
+
+    /// The runtime's harvest: like [`wait`](Self::wait), but hands each event to `f` instead of
+    /// copying it into a buffer, and takes a `Duration` timeout (`None` blocks).
+    ///
+    /// It differs from `wait` in one respect: an edge-triggered registration whose readiness
+    /// just came from the OS is reported with the readiness the OS reported (IN, OUT, PRI, ERR,
+    /// HUP, RDHUP, plus RDNORM / WRNORM alongside IN / OUT) instead of being sampled again with
+    /// `poll(2)`, which saves a system call per harvest. Level-triggered and left-over items
+    /// are sampled exactly as in `wait`.
+    ///
+    /// `f` runs while the instance's mutex is held: it must not call `ctl`, `wait` or
+    /// `harvest` on the same instance (it may trigger [`UserEvent`]s and wake tasks).
+    pub fn harvest(&self, maxevents: usize, timeout: Option<Duration>, mut f: impl FnMut(Events, u64)) -> io::Result<usize> {
+        if maxevents == 0 {
+            return Err(errno(sys::EINVAL));
+        }
+        self.inner.wait(maxevents, timeout, false, &mut f)
+    }
+
+    /// Creates a user-space event source registered on this instance with `data`; see
+    /// [`UserEvent`]. It counts as one watch of the instance's owner.
+    pub fn user_event(&self, data: u64) -> io::Result<UserEvent> {
+        let inner = &self.inner;
+        let _tree = lock(&inner.mtx);
+        inner.owner.charge()?;
+        let (index, token) = lock(&inner.lock).items.insert(Item::new(Source::User, Events::IN | Events::ET | Events::ERR | Events::HUP, data));
+        Ok(UserEvent { inner: Arc::clone(inner), index, token })
+    }
+}
+
+impl AsRawFd for EventPoll {
+    /// The instance's descriptor: an OS epoll descriptor that `poll(2)`, kernel epoll and other
+    /// `EventPoll`s see readable while this instance has events to deliver. It can be added to
+    /// another instance (nesting); it must not be closed or used for `epoll_ctl` directly.
+    fn as_raw_fd(&self) -> RawFd {
+        let inner = &*self.inner;
+        if !inner.exposed.swap(true, Ordering::Relaxed) {
+            let action = lock(&inner.lock).signal(true);
+            inner.act(action);
+        }
+        inner.epfd
+    }
+}
+
+impl fmt::Debug for EventPoll {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = lock(&self.inner.lock);
+        f.debug_struct("EventPoll")
+            .field("fd", &self.inner.epfd)
+            .field("registrations", &st.items.len())
+            .field("ready", &st.rdllist.len())
+            .field("waiters", &st.wq.len())
+            .finish()
+    }
+}
+
+/// Per-batch scratch of a harvest: what to sample with one `poll(2)` and what came out.
+struct Batch {
+    len: usize,
+    index: [u32; BATCH],
+    /// Readiness to report before masking with the interest; for sampled items, filled from
+    /// `pfds` after the `poll(2)`.
+    revents: [Events; BATCH],
+    /// Position in `pfds`, or `u8::MAX` when the item is not sampled.
+    pfd: [u8; BATCH],
+    /// Whether the item's file identity must be checked before it is reported.
+    verify: [bool; BATCH],
+    pfds: [sys::PollFd; BATCH],
+    npfds: usize,
+    out: [(Events, u64); BATCH],
+    nout: usize,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            len: 0,
+            index: [0; BATCH],
+            revents: [Events::empty(); BATCH],
+            pfd: [u8::MAX; BATCH],
+            verify: [false; BATCH],
+            pfds: [sys::PollFd { fd: -1, events: 0, revents: 0 }; BATCH],
+            npfds: 0,
+            out: [(Events::empty(), 0); BATCH],
+            nout: 0,
+        }
+    }
+}
+
+impl Inner {
+    /// `ep_poll`: harvest, or sleep (in the OS poll if nobody else does, else on the wait queue)
+    /// until something arrives or `timeout` passes.
+    fn wait(&self, maxevents: usize, timeout: Option<Duration>, exact: bool, sink: &mut dyn FnMut(Events, u64)) -> io::Result<usize> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut me = None;
+        loop {
+            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let expired = remaining == Some(Duration::ZERO);
+            {
+                let mut st = lock(&self.lock);
+                let ready = st.events_available();
+                if !st.poller_active {
+                    // Take the poller role. With events already queued, only collect what the OS
+                    // has (the kernel's callbacks would have run already); else block there.
+                    let block = if ready { Some(Duration::ZERO) } else { remaining };
+                    st.poller_active = true;
+                    st.poller_sleeping = block != Some(Duration::ZERO);
+                    drop(st);
+                    self.poll_os(block)?;
+                } else if !ready {
+                    if expired {
+                        return Ok(0);
+                    }
+                    // Another thread sleeps in the OS poll: sleep on the wait queue.
+                    let me = me.get_or_insert_with(Waiter::current);
+                    st.wq.add_exclusive(me);
+                    drop(st);
+                    if !me.park(deadline) {
+                        // Timed out: leave the queue (unless a wake-up took us off it already);
+                        // the next round makes a last harvest and returns.
+                        lock(&self.lock).wq.remove(me);
+                    }
+                    continue;
+                }
+            }
+            let n = self.send_events(maxevents, exact, sink);
+            if n > 0 || expired {
+                return Ok(n);
+            }
+        }
+    }
+
+    /// Polls the OS for readiness (up to `timeout`, `None` = forever) and runs the callback of
+    /// every event; then gives up the poller role, handing it to a queued waiter if any.
+    /// The caller has set `poller_active`.
+    fn poll_os(&self, timeout: Option<Duration>) -> io::Result<()> {
+        let mut os = lock(&self.os);
+        let OsPoll { poll, events } = &mut *os;
+        let res = poll.poll(events, timeout);
+        let mut wakes = WakeList::new();
+        let mut st = lock(&self.lock);
+        st.poller_active = false;
+        st.poller_sleeping = false;
+        if res.is_ok() {
+            st.os_seq = st.os_seq.checked_add(1).unwrap_or(1);
+            let seq = st.os_seq;
+            let mut woken = 0usize;
+            for ev in events.iter() {
+                let token = Token(ev.token().0 as u64);
+                if token == Token::WAKE {
+                    st.signal_pending = false;
+                    continue;
+                }
+                // `ep_poll_callback`: ignore events of removed or disarmed registrations.
+                let Some((index, item)) = st.items.resolve(token) else { continue };
+                if !item.is_armed() {
+                    continue;
+                }
+                item.hint |= hint_of(ev);
+                item.seen = seq;
+                st.queue(index);
+                // Each callback wakes one waiter; the first is this thread itself.
+                woken += 1;
+                if woken > 1 {
+                    if let Some(w) = st.wq.wake_one() {
+                        wakes.push(w);
+                    }
+                }
+            }
+        }
+        // Hand the poller role on: a queued waiter must not sleep while nobody polls the OS.
+        if wakes.is_empty() {
+            if let Some(w) = st.wq.wake_one() {
+                wakes.push(w);
+            }
+        }
+        drop(st);
+        drop(os);
+        wakes.unpark_all();
+        res
+    }
+
+    /// `ep_send_events`: moves the ready list to the transfer list, samples each item outside
+    /// the lock (readiness arriving meanwhile goes to the overflow list), reports up to
+    /// `maxevents`, re-queues level-triggered items, and puts back what is left.
+    fn send_events(&self, maxevents: usize, exact: bool, sink: &mut dyn FnMut(Events, u64)) -> usize {
+        let mut tree = lock(&self.mtx);
+        let mut st = lock(&self.lock);
+        if !st.events_available() {
+            return 0;
+        }
+        // ep_start_scan
+        let scan_seq = st.os_seq;
+        st.txlist = st.rdllist.take();
+        st.ovflist.activate();
+        let mut res = 0;
+        let mut b = Batch::new();
+        while res < maxevents && !st.txlist.is_empty() {
+            // 1. Pop a batch under the lock.
+            let want = (maxevents - res).min(BATCH);
+            b.len = 0;
+            b.npfds = 0;
+            b.nout = 0;
+            while b.len < want {
+                let State { txlist, items, .. } = &mut *st;
+                let Some(index) = txlist.pop_front(items) else { break };
+                let item = &mut items[index];
+                let hint = std::mem::take(&mut item.hint);
+                let fresh = item.seen == scan_seq;
+                let i = b.len;
+                b.index[i] = index;
+                b.pfd[i] = u8::MAX;
+                b.verify[i] = false;
+                b.revents[i] = hint;
+                if let Source::Fd(fd) = item.source() {
+                    if exact || !fresh || !item.events.contains(Events::ET) {
+                        b.pfd[i] = b.npfds as u8;
+                        b.pfds[b.npfds] = sys::PollFd { fd, events: sys::POLL_ALL, revents: 0 };
+                        b.npfds += 1;
+                        b.verify[i] = !fresh;
+                    }
+                }
+                b.len += 1;
+            }
+            // 2. Sample readiness with the lock released (ep_item_poll).
+            drop(st);
+            let sampled = b.npfds == 0 || sys::poll_now(&mut b.pfds[..b.npfds]).is_ok();
+            let mut gone = [false; BATCH];
+            for i in 0..b.len {
+                if b.pfd[i] == u8::MAX {
+                    continue;
+                }
+                let pfd = b.pfds[b.pfd[i] as usize];
+                let bits = pfd.revents as u16 as u32;
+                if !sampled || bits & sys::POLL_NVAL != 0 {
+                    // The number is not open any more: the registered file was closed.
+                    gone[i] = sampled;
+                    b.revents[i] = Events::empty();
+                    continue;
+                }
+                b.revents[i] = Events::from_bits_retain(bits);
+                if b.verify[i] && bits != 0 && sys::registered_identity(self.epfd, pfd.fd) == sys::Identity::Changed {
+                    gone[i] = true;
+                }
+            }
+            // 3. Report under the lock.
+            st = lock(&self.lock);
+            for i in 0..b.len {
+                let index = b.index[i];
+                if gone[i] {
+                    let fd = b.pfds[b.pfd[i] as usize].fd;
+                    tree.remove(fd);
+                    st.forget(index);
+                    self.owner.refund();
+                    continue;
+                }
+                let item = &mut st.items[index];
+                let revents = b.revents[i] & item.events & Events::READINESS;
+                if revents.is_empty() {
+                    continue;
+                }
+                b.out[b.nout] = (revents, item.data);
+                b.nout += 1;
+                res += 1;
+                if item.events.contains(Events::ONESHOT) {
+                    item.events &= Events::PRIVATE;
+                } else if !item.events.contains(Events::ET) {
+                    let State { rdllist, items, .. } = &mut *st;
+                    rdllist.push_back(items, index);
+                }
+            }
+            if b.nout > 0 {
+                drop(st);
+                for &(ev, data) in &b.out[..b.nout] {
+                    sink(ev, data);
+                }
+                st = lock(&self.lock);
+            }
+        }
+        // ep_done_scan: leftovers first, then what arrived meanwhile, then the re-queued.
+        let State { items, rdllist, txlist, ovflist, .. } = &mut *st;
+        let arrived = ovflist.finish(items);
+        let mut list = rdllist.take();
+        list.splice_front(items, arrived);
+        list.splice_front(items, txlist.take());
+        *rdllist = list;
+        let (wake, signal) = if st.events_available() { (st.wake_one(), st.signal(self.exposed())) } else { (WakeAction::None, WakeAction::None) };
+        drop(st);
+        drop(tree);
+        self.act(wake);
+        self.act(signal);
+        res
+    }
+}
+
+/// Threads to unpark after the lock is released, without allocating (tokio's `WakeList`).
+struct WakeList {
+    len: usize,
+    wakes: [Option<Wake>; 32],
+}
+
+impl WakeList {
+    fn new() -> WakeList {
+        WakeList { len: 0, wakes: std::array::from_fn(|_| None) }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Adds a wake-up; past capacity the thread is unparked at once (still correct, as `Wake`
+    /// only needs the lock released for efficiency, not for safety).
+    fn push(&mut self, w: Wake) {
+        if self.len < self.wakes.len() {
+            self.wakes[self.len] = Some(w);
+            self.len += 1;
+        } else {
+            w.unpark();
+        }
+    }
+
+    fn unpark_all(mut self) {
+        for w in self.wakes[..self.len].iter_mut() {
+            if let Some(w) = w.take() {
+                w.unpark();
+            }
+        }
+    }
+}
+
+/// A user-space event source: [`trigger`](UserEvent::trigger) from any thread makes the
+/// instance report `IN` with this source's data, edge-triggered (one report per batch of
+/// triggers), and wakes one waiter.
+///
+/// It is the wake-up path of the runtime (unpark, timers): a trigger costs no system call when
+/// no thread sleeps, one futex wake when a thread sleeps on the wait queue, and one eventfd
+/// write when the thread to wake sleeps in the OS poll. Dropping it removes the registration.
+///
+/// ```
+/// use reactor::{EpollEvent, EventPoll, Events};
+/// let ep = EventPoll::new()?;
+/// let ev = ep.user_event(42)?;
+/// let waiter = std::thread::scope(|s| {
+///     let t = s.spawn(|| {
+///         let mut buf = [EpollEvent::default(); 8];
+///         let n = ep.wait(&mut buf, -1).unwrap();
+///         buf[..n].to_vec()
+///     });
+///     ev.trigger();
+///     t.join().unwrap()
+/// });
+/// assert_eq!(waiter, vec![EpollEvent::new(Events::IN, 42)]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct UserEvent {
+    inner: Arc<Inner>,
+    index: u32,
+    token: Token,
+}
+
+impl UserEvent {
+    /// Marks the source ready and wakes one waiter of the instance.
+    pub fn trigger(&self) {
+        let inner = &*self.inner;
+        let (wake, signal) = {
+            let mut st = lock(&inner.lock);
+            let Some((index, item)) = st.items.resolve(self.token) else { return };
+            item.hint |= Events::IN;
+            st.queue(index);
+            (st.wake_one(), st.signal(inner.exposed()))
+        };
+        inner.act(wake);
+        inner.act(signal);
+    }
+
+    /// The data reported with this source's events.
+    pub fn data(&self) -> u64 {
+        let mut st = lock(&self.inner.lock);
+        st.items.resolve(self.token).map_or(0, |(_, item)| item.data)
+    }
+}
+
+impl Drop for UserEvent {
+    fn drop(&mut self) {
+        let inner = &*self.inner;
+        let _tree = lock(&inner.mtx);
+        lock(&inner.lock).forget(self.index);
+        inner.owner.refund();
+    }
+}
+
+impl fmt::Debug for UserEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserEvent").field("data", &self.data()).finish()
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let tree = self.mtx.get_mut().unwrap_or_else(|e| e.into_inner());
+        let n = tree.iter().count();
+        for _ in 0..n {
+            self.owner.refund();
+        }
+    }
+}

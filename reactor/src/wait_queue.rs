@@ -1,0 +1,208 @@
+//! The instance's wait queue (`ep->wq`): threads sleeping in `wait`, woken one at a time.
+//!
+//! Protocol (all queue operations happen under the instance lock, `ep->lock`):
+//!
+//! 1. A waiter that found nothing to harvest enqueues itself *exclusively* at the tail
+//!    ([`WaitQueue::add_exclusive`], which clears its `woken` flag) and only then releases the
+//!    lock and parks. Whoever makes events available does so under the same lock, so either the
+//!    waiter saw the events before enqueueing or the producer sees the waiter in the queue.
+//! 2. A producer wakes at most one waiter per wake-up ([`WaitQueue::wake_one`]): it removes the
+//!    head from the queue and sets its `woken` flag while holding the lock (the kernel's
+//!    `ep_autoremove_wake_function`), then unparks the thread after unlocking.
+//! 3. A waiter returns from parking when `woken` is set. On timeout it takes the lock and removes
+//!    itself; if it is no longer queued, a wake-up reached it first and it harvests as if woken,
+//!    so no wake-up is lost to a timeout.
+//!
+//! `tests/loom_wait_queue.rs`-style models of this protocol live in `loom_tests` below and run
+//! with `RUSTFLAGS="--cfg loom" cargo test -p reactor --lib --release loom`.
+
+use crate::loom::{thread, Arc, AtomicBool, Ordering, Thread};
+use std::collections::VecDeque;
+use std::time::Instant;
+
+/// A thread that may sleep in a wait queue.
+#[derive(Debug)]
+pub(crate) struct Waiter {
+    /// Set (under the queue's lock) by the wake-up that removed this waiter from the queue.
+    woken: AtomicBool,
+    thread: Thread,
+}
+
+impl Waiter {
+    /// A waiter for the calling thread.
+    #[cfg(not(loom))]
+    pub(crate) fn current() -> Arc<Waiter> {
+        thread_local! {
+            static WAITER: Arc<Waiter> = Arc::new(Waiter { woken: AtomicBool::new(false), thread: thread::current() });
+        }
+        WAITER.with(Arc::clone)
+    }
+
+    /// A waiter for the calling thread.
+    #[cfg(loom)]
+    pub(crate) fn current() -> Arc<Waiter> {
+        Arc::new(Waiter { woken: AtomicBool::new(false), thread: thread::current() })
+    }
+
+    /// Sleeps until a wake-up marks this waiter, or until `deadline`. Returns whether woken; a
+    /// `false` only means the deadline passed, the caller must still dequeue itself.
+    pub(crate) fn park(&self, deadline: Option<Instant>) -> bool {
+        loop {
+            if self.woken.load(Ordering::Acquire) {
+                return true;
+            }
+            match deadline {
+                None => thread::park(),
+                #[cfg(not(loom))]
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return self.woken.load(Ordering::Acquire);
+                    }
+                    thread::park_timeout(deadline - now);
+                }
+                #[cfg(loom)]
+                Some(_) => thread::park(),
+            }
+        }
+    }
+}
+
+/// A waiter taken off the queue by a wake-up; [`Wake::unpark`] it once the lock is released.
+#[must_use = "the woken thread must be unparked"]
+#[derive(Debug)]
+pub(crate) struct Wake(Arc<Waiter>);
+
+impl Wake {
+    pub(crate) fn unpark(self) {
+        self.0.thread.unpark();
+    }
+}
+
+/// FIFO of exclusive waiters.
+#[derive(Debug, Default)]
+pub(crate) struct WaitQueue {
+    waiters: VecDeque<Arc<Waiter>>,
+}
+
+impl WaitQueue {
+    pub(crate) fn new() -> WaitQueue {
+        WaitQueue { waiters: VecDeque::new() }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.waiters.len()
+    }
+
+    /// Queues `w` at the tail (`__add_wait_queue_exclusive`).
+    pub(crate) fn add_exclusive(&mut self, w: &Arc<Waiter>) {
+        w.woken.store(false, Ordering::Relaxed);
+        self.waiters.push_back(Arc::clone(w));
+    }
+
+    /// Takes the head waiter off the queue and marks it woken (`wake_up` on an exclusive queue).
+    pub(crate) fn wake_one(&mut self) -> Option<Wake> {
+        let w = self.waiters.pop_front()?;
+        w.woken.store(true, Ordering::Release);
+        Some(Wake(w))
+    }
+
+    /// Removes `w` if it is still queued; `false` means a wake-up already took it.
+    pub(crate) fn remove(&mut self, w: &Arc<Waiter>) -> bool {
+        match self.waiters.iter().position(|x| Arc::ptr_eq(x, w)) {
+            Some(pos) => {
+                self.waiters.remove(pos);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::loom::{lock, Mutex};
+
+    /// Events available plus the queue, under one lock, as in `EventPoll`.
+    struct Ep {
+        state: Mutex<(usize, WaitQueue)>,
+    }
+
+    impl Ep {
+        fn wait(&self) {
+            let me = Waiter::current();
+            loop {
+                {
+                    let mut st = lock(&self.state);
+                    if st.0 > 0 {
+                        st.0 -= 1;
+                        return;
+                    }
+                    st.1.add_exclusive(&me);
+                }
+                assert!(me.park(None));
+            }
+        }
+
+        fn post(&self) {
+            let wake = {
+                let mut st = lock(&self.state);
+                st.0 += 1;
+                st.1.wake_one()
+            };
+            if let Some(w) = wake {
+                w.unpark();
+            }
+        }
+    }
+
+    /// Two waiters, two posts from two threads: both waiters return (no lost wake-up; loom
+    /// reports a deadlock if any interleaving leaves a waiter parked forever).
+    #[test]
+    fn loom_no_lost_wakeup_with_two_waiters() {
+        loom::model(|| {
+            let ep = Arc::new(Ep { state: Mutex::new((0, WaitQueue::new())) });
+            let waiters: Vec<_> = (0..2)
+                .map(|_| {
+                    let ep = ep.clone();
+                    loom::thread::spawn(move || ep.wait())
+                })
+                .collect();
+            let poster = {
+                let ep = ep.clone();
+                loom::thread::spawn(move || ep.post())
+            };
+            ep.post();
+            poster.join().unwrap();
+            for w in waiters {
+                w.join().unwrap();
+            }
+            assert_eq!(lock(&ep.state).0, 0);
+        });
+    }
+
+    /// One post with two queued waiters takes exactly one waiter off the queue.
+    #[test]
+    fn loom_one_wakeup_reaches_one_waiter() {
+        loom::model(|| {
+            let ep = Arc::new(Ep { state: Mutex::new((0, WaitQueue::new())) });
+            let a = Waiter::current();
+            let b = Arc::new(Waiter { woken: AtomicBool::new(false), thread: thread::current() });
+            {
+                let mut st = lock(&ep.state);
+                st.1.add_exclusive(&a);
+                st.1.add_exclusive(&b);
+            }
+            let poster = {
+                let ep = ep.clone();
+                loom::thread::spawn(move || ep.post())
+            };
+            poster.join().unwrap();
+            let st = lock(&ep.state);
+            assert_eq!(st.1.len(), 1);
+            assert!(a.woken.load(Ordering::Acquire));
+            assert!(!b.woken.load(Ordering::Acquire));
+        });
+    }
+}
