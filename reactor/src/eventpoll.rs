@@ -28,14 +28,17 @@
 use crate::events::{CtlOp, EpollEvent, Events};
 use crate::interest::Interest;
 use crate::item::{Item, Items, Source, Token};
-use crate::loom::{lock, Arc, AtomicBool, Mutex, Ordering};
+use crate::loom::{lock, AtomicBool, Mutex, Ordering};
+use crate::os_event;
 use crate::ready_list::{List, OvfList};
 use crate::sys;
-use crate::wait_queue::{WaitQueue, Waiter, Wake};
+use crate::wait_queue::{Parked, WaitQueue, Waiter, Wake};
 use crate::watches::WatchOwner;
+use std::cell::UnsafeCell;
 use std::fmt;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Largest `maxevents` the kernel accepts (`EP_MAX_EVENTS`: `INT_MAX / sizeof(struct epoll_event)`).
@@ -74,13 +77,15 @@ pub struct EventPoll {
 }
 
 pub(crate) struct Inner {
-    /// `ep->mtx`: the interest table; holding it excludes `ctl` and other harvests.
-    mtx: Mutex<Interest>,
+    /// `ep->mtx`: the interest table and the harvest's scratch; holding it excludes `ctl` and
+    /// other harvests.
+    mtx: Mutex<Scan>,
     /// `ep->lock`: everything an OS event or a wake-up touches.
     lock: Mutex<State>,
-    /// The OS poller and its event buffer. Holding this lock is the right to poll the OS; only the
-    /// thread that set `State::poller.active` takes it.
-    os: Mutex<OsPoll>,
+    /// The OS poller and its event buffer. Only the thread holding the *poller role* touches it:
+    /// the one that set `State::poller_active` under `lock`; it stops touching it before it
+    /// releases the `lock` section that clears the flag (see `poll_os`).
+    os: UnsafeCell<OsPoll>,
     /// The OS epoll instance of `os` (our `as_raw_fd`), for `epoll_ctl` and `kcmp`.
     epfd: RawFd,
     /// Wakes the thread sleeping in the OS poll; also the "has events" signal of a nested instance.
@@ -90,6 +95,18 @@ pub(crate) struct Inner {
     /// readable while the ready list is not empty.
     exposed: AtomicBool,
 }
+
+/// What `mtx` protects.
+struct Scan {
+    interest: Interest,
+    /// Scratch of the harvest, kept here so that a harvest neither allocates nor initialises it.
+    batch: Batch,
+}
+
+// SAFETY: every field is Sync but `os`, whose accesses are serialized by the poller role (a flag
+// set and cleared under `lock`, so the accesses of successive pollers are ordered by that lock);
+// `mio::Poll` and `mio::Events` are `Send`.
+unsafe impl Sync for Inner {}
 
 struct OsPoll {
     poll: mio::Poll,
@@ -190,42 +207,61 @@ impl Inner {
     fn exposed(&self) -> bool {
         self.exposed.load(Ordering::Relaxed)
     }
-}
 
-/// The kernel-side registration bits of an interest: the readiness bits, EXCLUSIVE as given, and
-/// always edge-triggered: level-triggered reporting and ONESHOT are implemented here, by the ready
-/// list, not by the OS. With EXCLUSIVE, ONESHOT is passed through so the kernel can refuse the
-/// combination with its own errno, in its own order of checks.
-fn os_bits(events: Events) -> u32 {
-    let mut bits = events & (Events::READINESS | Events::EXCLUSIVE) | Events::ET;
-    if events.contains(Events::EXCLUSIVE) {
-        bits |= events & Events::ONESHOT;
+    /// Ends a registration whose descriptor number no longer names the registered file (it was
+    /// closed, and maybe reused). If the OS registration lives on, because another descriptor
+    /// keeps the file open, the item becomes an orphan that keeps reporting the old file's
+    /// readiness, as Linux does; otherwise it is freed and its watch refunded. The caller holds
+    /// `mtx` and has taken `index` out of the interest table. Returns whether it was orphaned.
+    fn retire(&self, st: &mut State, index: u32) -> bool {
+        let token = st.items.token(index);
+        let Source::Fd(fd) = st.items[index].source() else { unreachable!("user events have no descriptor") };
+        let lives = sys::registrations(self.epfd).is_ok_and(|r| r.contains(&(fd, token.0)));
+        if lives {
+            st.items[index].orphan = true;
+        } else {
+            st.forget(index);
+            self.owner.refund();
+        }
+        lives
     }
-    bits.bits()
-}
 
-/// Readiness hints from an OS event (used for the zero-syscall path of [`EventPoll::harvest`]).
-fn hint_of(ev: &mio::event::Event) -> Events {
-    let mut e = Events::empty();
-    if ev.is_readable() {
-        e |= Events::IN | Events::RDNORM;
-    }
-    if ev.is_priority() {
-        e |= Events::PRI;
-    }
-    if ev.is_writable() {
-        e |= Events::OUT | Events::WRNORM;
-    }
-    if ev.is_error() {
-        e |= Events::ERR;
-    }
-    if ev.is_read_closed() {
-        e |= Events::IN | Events::RDNORM | Events::RDHUP;
-        if ev.is_write_closed() {
-            e |= Events::HUP;
+    /// Frees every registration whose OS registration is gone (its file was closed without
+    /// `Del`), refunding its watch. O(registrations); run only when the watch limit is hit.
+    fn reap(&self, tree: &mut Interest) {
+        let Ok(live) = sys::registrations(self.epfd) else { return };
+        let live: std::collections::HashSet<(RawFd, u64)> = live.into_iter().collect();
+        let mut st = lock(&self.lock);
+        for index in st.items.indices() {
+            let Source::Fd(fd) = st.items[index].source() else { continue };
+            if !live.contains(&(fd, st.items.token(index).0)) {
+                if tree.find(fd) == Some(index) {
+                    tree.remove(fd);
+                }
+                st.forget(index);
+                self.owner.refund();
+            }
         }
     }
-    e
+}
+
+/// The bits of the OS registration behind an item.
+///
+/// The OS registration carries the interest exactly (so the kernel filters wake-ups as it would
+/// for a Linux epoll) and the item's mode: level-triggered items stay level-triggered in the OS,
+/// so every OS poll re-confirms them while they are ready, and ONESHOT items are ONESHOT in the
+/// OS too, so a disarmed item collects no wake-ups. Reporting, LT re-queueing and disarming are
+/// still done here, by the ready list. With EXCLUSIVE, the bits go to the kernel as given, so
+/// that it refuses a bad combination with its own errno, in its own order of checks.
+fn os_bits(events: Events) -> u32 {
+    if events.contains(Events::EXCLUSIVE) {
+        return events.bits();
+    }
+    let mut bits = events.difference(Events::WAKEUP);
+    if bits.contains(Events::ONESHOT) {
+        bits |= Events::ET;
+    }
+    bits.bits()
 }
 
 fn errno(code: i32) -> io::Error {
@@ -245,7 +281,7 @@ impl EventPoll {
         let waker = mio::Waker::new(poll.registry(), mio::Token(Token::WAKE.0 as usize))?;
         let epfd = poll.as_raw_fd();
         let inner = Inner {
-            mtx: Mutex::new(Interest::new()),
+            mtx: Mutex::new(Scan { interest: Interest::new(), batch: Batch::new() }),
             lock: Mutex::new(State {
                 items: Items::new(),
                 rdllist: List::new(),
@@ -257,7 +293,7 @@ impl EventPoll {
                 signal_pending: false,
                 os_seq: 1,
             }),
-            os: Mutex::new(OsPoll { poll, events: mio::Events::with_capacity(OS_EVENTS) }),
+            os: UnsafeCell::new(OsPoll { poll, events: mio::Events::with_capacity(OS_EVENTS) }),
             epfd,
             waker,
             owner,
@@ -290,11 +326,12 @@ impl EventPoll {
     /// nested instances), `ENOSPC` (the owner's watch limit).
     pub fn ctl(&self, op: CtlOp, fd: RawFd, event: Option<EpollEvent>) -> io::Result<()> {
         let inner = &*self.inner;
-        let mut tree = lock(&inner.mtx);
+        let mut scan = lock(&inner.mtx);
+        let tree = &mut scan.interest;
         match (op, event) {
-            (CtlOp::Add, Some(ev)) => self.insert(&mut tree, fd, ev),
-            (CtlOp::Mod, Some(ev)) => self.modify(&mut tree, fd, ev),
-            (CtlOp::Del, _) => self.remove(&mut tree, fd),
+            (CtlOp::Add, Some(ev)) => self.insert(tree, fd, ev),
+            (CtlOp::Mod, Some(ev)) => self.modify(tree, fd, ev),
+            (CtlOp::Del, _) => self.remove(tree, fd),
             (CtlOp::Add | CtlOp::Mod, None) => Err(errno(sys::EFAULT)),
         }
     }
@@ -313,10 +350,14 @@ impl EventPoll {
         // The OS accepted (file, fd) as new: a registration we still hold for `fd` belongs to a
         // file that was closed without `Del`, which Linux would have dropped at close.
         if let Some(stale) = tree.remove(fd) {
-            lock(&inner.lock).forget(stale);
-            inner.owner.refund();
+            inner.retire(&mut lock(&inner.lock), stale);
         }
-        if let Err(e) = inner.owner.charge() {
+        // At the limit, first give back the watches of registrations whose file was closed
+        // (Linux refunds at close; we learn of it only by asking the OS).
+        if let Err(e) = inner.owner.charge().or_else(|_| {
+            inner.reap(tree);
+            inner.owner.charge()
+        }) {
             let _ = sys::epoll_ctl(inner.epfd, sys::CTL_DEL, fd, 0, 0);
             lock(&inner.lock).forget(index);
             return Err(e);
@@ -353,11 +394,10 @@ impl EventPoll {
         };
         match sys::epoll_ctl(inner.epfd, sys::CTL_MOD, fd, os_bits(events), token.0) {
             Ok(()) => Ok(()),
-            Err(e) if matches!(e.raw_os_error(), Some(sys::ENOENT) | Some(libc::EBADF)) => {
-                // The registered file is gone: drop the registration as Linux did at close.
+            Err(e) if matches!(e.raw_os_error(), Some(sys::ENOENT) | Some(sys::EBADF)) => {
+                // `fd` no longer names the registered file (closed, maybe reused).
                 tree.remove(fd);
-                lock(&inner.lock).forget(index);
-                inner.owner.refund();
+                inner.retire(&mut lock(&inner.lock), index);
                 Err(e)
             }
             Err(e) => {
@@ -373,11 +413,14 @@ impl EventPoll {
     fn remove(&self, tree: &mut Interest, fd: RawFd) -> io::Result<()> {
         let inner = &*self.inner;
         let res = sys::epoll_ctl(inner.epfd, sys::CTL_DEL, fd, 0, 0);
-        let stale = matches!(&res, Err(e) if matches!(e.raw_os_error(), Some(sys::ENOENT) | Some(libc::EBADF)));
-        if res.is_ok() || stale {
-            if let Some(index) = tree.remove(fd) {
-                lock(&inner.lock).forget(index);
+        let stale = matches!(&res, Err(e) if matches!(e.raw_os_error(), Some(sys::ENOENT) | Some(sys::EBADF)));
+        if let Some(index) = if res.is_ok() || stale { tree.remove(fd) } else { None } {
+            let mut st = lock(&inner.lock);
+            if res.is_ok() {
+                st.forget(index);
                 inner.owner.refund();
+            } else {
+                inner.retire(&mut st, index);
             }
         }
         res
@@ -428,7 +471,8 @@ impl EventPoll {
         let inner = &self.inner;
         let _tree = lock(&inner.mtx);
         inner.owner.charge()?;
-        let (index, token) = lock(&inner.lock).items.insert(Item::new(Source::User, Events::IN | Events::ET | Events::ERR | Events::HUP, data));
+        let (index, token) =
+            lock(&inner.lock).items.insert(Item::new(Source::User, Events::IN | Events::ET | Events::ERR | Events::HUP, data));
         Ok(UserEvent { inner: Arc::clone(inner), index, token })
     }
 }
@@ -459,35 +503,48 @@ impl fmt::Debug for EventPoll {
     }
 }
 
-/// Per-batch scratch of a harvest: what to sample with one `poll(2)` and what came out.
+/// One item of a harvest batch.
+#[derive(Copy, Clone)]
+struct Entry {
+    index: u32,
+    /// Position in `Batch::pfds`, or `NO_PFD` when the item is not sampled with `poll(2)`.
+    pfd: u8,
+    /// The file identity must be checked before the item is reported.
+    verify: bool,
+    /// The latest OS poll confirmed the item.
+    fresh: bool,
+    /// The number no longer names the registered file.
+    gone: bool,
+    /// What the OS reported for the item since the last harvest.
+    hint: Events,
+    /// Readiness to report, before masking with the interest.
+    revents: Events,
+}
+
+const NO_PFD: u8 = u8::MAX;
+
+/// Per-batch scratch of a harvest, on the stack: what to sample with one `poll(2)` and what
+/// came out.
 struct Batch {
     len: usize,
-    index: [u32; BATCH],
-    /// Readiness to report before masking with the interest; for sampled items, filled from
-    /// `pfds` after the `poll(2)`.
-    revents: [Events; BATCH],
-    /// Position in `pfds`, or `u8::MAX` when the item is not sampled.
-    pfd: [u8; BATCH],
-    /// Whether the item's file identity must be checked before it is reported.
-    verify: [bool; BATCH],
-    pfds: [sys::PollFd; BATCH],
+    entries: [Entry; BATCH],
     npfds: usize,
-    out: [(Events, u64); BATCH],
+    pfds: [sys::PollFd; BATCH],
     nout: usize,
+    out: [(Events, u64); BATCH],
 }
 
 impl Batch {
     fn new() -> Batch {
+        let empty =
+            Entry { index: 0, pfd: NO_PFD, verify: false, fresh: false, gone: false, hint: Events::empty(), revents: Events::empty() };
         Batch {
             len: 0,
-            index: [0; BATCH],
-            revents: [Events::empty(); BATCH],
-            pfd: [u8::MAX; BATCH],
-            verify: [false; BATCH],
-            pfds: [sys::PollFd { fd: -1, events: 0, revents: 0 }; BATCH],
+            entries: [empty; BATCH],
             npfds: 0,
-            out: [(Events::empty(), 0); BATCH],
+            pfds: [sys::PollFd { fd: -1, events: 0, revents: 0 }; BATCH],
             nout: 0,
+            out: [(Events::empty(), 0); BATCH],
         }
     }
 }
@@ -498,20 +555,35 @@ impl Inner {
     fn wait(&self, maxevents: usize, timeout: Option<Duration>, exact: bool, sink: &mut dyn FnMut(Events, u64)) -> io::Result<usize> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut me = None;
+        // OS polls numbered after `call_seq` return within this call: what they report is as
+        // current as a sample taken now.
+        let mut call_seq = None;
+        // A signal handler ran while this thread slept: like `ep_poll`, harvest what is there
+        // and return it, else fail with EINTR.
+        let mut interrupted = false;
         loop {
             let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             let expired = remaining == Some(Duration::ZERO);
             {
                 let mut st = lock(&self.lock);
+                call_seq.get_or_insert(st.os_seq);
                 let ready = st.events_available();
-                if !st.poller_active {
+                if interrupted && !ready {
+                    return Err(errno(sys::EINTR));
+                }
+                if !st.poller_active && !interrupted {
                     // Take the poller role. With events already queued, only collect what the OS
                     // has (the kernel's callbacks would have run already); else block there.
                     let block = if ready { Some(Duration::ZERO) } else { remaining };
                     st.poller_active = true;
                     st.poller_sleeping = block != Some(Duration::ZERO);
                     drop(st);
-                    self.poll_os(block)?;
+                    // SAFETY: this thread just set `poller_active`.
+                    match unsafe { self.poll_os(block) } {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => interrupted = true,
+                        Err(e) => return Err(e),
+                    }
                 } else if !ready {
                     if expired {
                         return Ok(0);
@@ -520,17 +592,34 @@ impl Inner {
                     let me = me.get_or_insert_with(Waiter::current);
                     st.wq.add_exclusive(me);
                     drop(st);
-                    if !me.park(deadline) {
-                        // Timed out: leave the queue (unless a wake-up took us off it already);
-                        // the next round makes a last harvest and returns.
-                        lock(&self.lock).wq.remove(me);
+                    match me.park(deadline) {
+                        Parked::Woken => {}
+                        // Leave the queue (unless a wake-up took us off it already); the next
+                        // round makes a last harvest and returns.
+                        Parked::TimedOut => {
+                            lock(&self.lock).wq.remove(me);
+                        }
+                        Parked::Interrupted => {
+                            interrupted = true;
+                            let mut st = lock(&self.lock);
+                            if !st.wq.remove(me) {
+                                // A wake-up (maybe the poller role) reached us as the signal
+                                // did: pass it on, this thread is leaving with EINTR.
+                                let action = st.wake_one();
+                                drop(st);
+                                self.act(action);
+                            }
+                        }
                     }
                     continue;
                 }
             }
-            let n = self.send_events(maxevents, exact, sink);
+            let n = self.send_events(maxevents, exact, call_seq.unwrap_or(0), sink);
             if n > 0 || expired {
                 return Ok(n);
+            }
+            if interrupted {
+                return Err(errno(sys::EINTR));
             }
         }
     }
@@ -538,9 +627,14 @@ impl Inner {
     /// Polls the OS for readiness (up to `timeout`, `None` = forever) and runs the callback of
     /// every event; then gives up the poller role, handing it to a queued waiter if any.
     /// The caller has set `poller_active`.
-    fn poll_os(&self, timeout: Option<Duration>) -> io::Result<()> {
-        let mut os = lock(&self.os);
-        let OsPoll { poll, events } = &mut *os;
+    ///
+    /// # Safety
+    ///
+    /// The calling thread must hold the poller role: it set `State::poller_active` itself.
+    unsafe fn poll_os(&self, timeout: Option<Duration>) -> io::Result<()> {
+        // SAFETY: the caller holds the poller role, so no other thread touches `os` until the
+        // role is given up below, under `lock`, after the last use of `events`.
+        let OsPoll { poll, events } = unsafe { &mut *self.os.get() };
         let res = poll.poll(events, timeout);
         let mut wakes = WakeList::new();
         let mut st = lock(&self.lock);
@@ -561,7 +655,7 @@ impl Inner {
                 if !item.is_armed() {
                     continue;
                 }
-                item.hint |= hint_of(ev);
+                (item.hint, item.hint_exact) = os_event::decode(ev, item.events);
                 item.seen = seq;
                 st.queue(index);
                 // Each callback wakes one waiter; the first is this thread itself.
@@ -580,7 +674,6 @@ impl Inner {
             }
         }
         drop(st);
-        drop(os);
         wakes.unpark_all();
         res
     }
@@ -588,20 +681,23 @@ impl Inner {
     /// `ep_send_events`: moves the ready list to the transfer list, samples each item outside
     /// the lock (readiness arriving meanwhile goes to the overflow list), reports up to
     /// `maxevents`, re-queues level-triggered items, and puts back what is left.
-    fn send_events(&self, maxevents: usize, exact: bool, sink: &mut dyn FnMut(Events, u64)) -> usize {
-        let mut tree = lock(&self.mtx);
+    ///
+    /// An item confirmed by an OS poll that returned during this call (`call_seq`) is not sampled
+    /// again when the OS's bits are exact (or when `exact` is false); any other is sampled with
+    /// one `poll(2)` per batch, and, unless confirmed, checked to still be the registered file.
+    fn send_events(&self, maxevents: usize, exact: bool, call_seq: u32, sink: &mut dyn FnMut(Events, u64)) -> usize {
+        let mut scan = lock(&self.mtx);
+        let Scan { interest: tree, batch: b } = &mut *scan;
         let mut st = lock(&self.lock);
         if !st.events_available() {
             return 0;
         }
         // ep_start_scan
-        let scan_seq = st.os_seq;
         st.txlist = st.rdllist.take();
         st.ovflist.activate();
         let mut res = 0;
-        let mut b = Batch::new();
-        while res < maxevents && !st.txlist.is_empty() {
-            // 1. Pop a batch under the lock.
+        loop {
+            // 1. Pop a batch under the lock, deciding how each item's readiness is known.
             let want = (maxevents - res).min(BATCH);
             b.len = 0;
             b.npfds = 0;
@@ -610,58 +706,55 @@ impl Inner {
                 let State { txlist, items, .. } = &mut *st;
                 let Some(index) = txlist.pop_front(items) else { break };
                 let item = &mut items[index];
+                let fresh = (item.seen.wrapping_sub(call_seq) as i32) > 0;
                 let hint = std::mem::take(&mut item.hint);
-                let fresh = item.seen == scan_seq;
-                let i = b.len;
-                b.index[i] = index;
-                b.pfd[i] = u8::MAX;
-                b.verify[i] = false;
-                b.revents[i] = hint;
-                if let Source::Fd(fd) = item.source() {
-                    if exact || !fresh || !item.events.contains(Events::ET) {
-                        b.pfd[i] = b.npfds as u8;
+                let mut e = Entry { index, pfd: NO_PFD, verify: false, fresh, gone: false, hint, revents: hint };
+                match item.source() {
+                    // The old file can no longer be sampled; trust what the OS reported.
+                    Source::Fd(_) if item.orphan => {
+                        if !fresh {
+                            e.revents = Events::empty();
+                        }
+                    }
+                    Source::Fd(fd) if !fresh || (exact && !item.hint_exact) => {
+                        e.pfd = b.npfds as u8;
+                        e.verify = !fresh;
                         b.pfds[b.npfds] = sys::PollFd { fd, events: sys::POLL_ALL, revents: 0 };
                         b.npfds += 1;
-                        b.verify[i] = !fresh;
                     }
+                    Source::Fd(_) | Source::User => {}
                 }
+                b.entries[b.len] = e;
                 b.len += 1;
             }
             // 2. Sample readiness with the lock released (ep_item_poll).
-            drop(st);
-            let sampled = b.npfds == 0 || sys::poll_now(&mut b.pfds[..b.npfds]).is_ok();
-            let mut gone = [false; BATCH];
-            for i in 0..b.len {
-                if b.pfd[i] == u8::MAX {
-                    continue;
-                }
-                let pfd = b.pfds[b.pfd[i] as usize];
-                let bits = pfd.revents as u16 as u32;
-                if !sampled || bits & sys::POLL_NVAL != 0 {
-                    // The number is not open any more: the registered file was closed.
-                    gone[i] = sampled;
-                    b.revents[i] = Events::empty();
-                    continue;
-                }
-                b.revents[i] = Events::from_bits_retain(bits);
-                if b.verify[i] && bits != 0 && sys::registered_identity(self.epfd, pfd.fd) == sys::Identity::Changed {
-                    gone[i] = true;
-                }
+            if b.npfds > 0 {
+                drop(st);
+                self.sample(b);
+                st = lock(&self.lock);
             }
             // 3. Report under the lock.
-            st = lock(&self.lock);
-            for i in 0..b.len {
-                let index = b.index[i];
-                if gone[i] {
-                    let fd = b.pfds[b.pfd[i] as usize].fd;
-                    tree.remove(fd);
-                    st.forget(index);
-                    self.owner.refund();
-                    continue;
+            for e in &mut b.entries[..b.len] {
+                let index = e.index;
+                if e.gone {
+                    tree.remove(b.pfds[e.pfd as usize].fd);
+                    if !self.retire(&mut st, index) || !e.fresh {
+                        continue;
+                    }
+                    // Orphaned now: report what the OS said about the old file.
+                    e.revents = e.hint;
                 }
                 let item = &mut st.items[index];
-                let revents = b.revents[i] & item.events & Events::READINESS;
+                let revents = e.revents & item.events & Events::READINESS;
                 if revents.is_empty() {
+                    if item.events.contains(Events::ONESHOT) && item.is_armed() && !item.orphan {
+                        // The OS disarmed its ONESHOT registration when it reported this item;
+                        // it was not ready by now, so re-arm it to hear of the next readiness.
+                        if let Source::Fd(fd) = item.source() {
+                            let token = st.items.token(index);
+                            let _ = sys::epoll_ctl(self.epfd, sys::CTL_MOD, fd, os_bits(st.items[index].events), token.0);
+                        }
+                    }
                     continue;
                 }
                 b.out[b.nout] = (revents, item.data);
@@ -674,6 +767,9 @@ impl Inner {
                     rdllist.push_back(items, index);
                 }
             }
+            if res >= maxevents || st.txlist.is_empty() {
+                break;
+            }
             if b.nout > 0 {
                 drop(st);
                 for &(ev, data) in &b.out[..b.nout] {
@@ -685,23 +781,57 @@ impl Inner {
         // ep_done_scan: leftovers first, then what arrived meanwhile, then the re-queued.
         let State { items, rdllist, txlist, ovflist, .. } = &mut *st;
         let arrived = ovflist.finish(items);
+        let leftovers = txlist.take();
+        // Re-queued LT items keep the OS descriptor readable by themselves (they are
+        // level-triggered there too); leftovers and arrivals need the signal.
+        let unseen = !arrived.is_empty() || !leftovers.is_empty();
         let mut list = rdllist.take();
         list.splice_front(items, arrived);
-        list.splice_front(items, txlist.take());
+        list.splice_front(items, leftovers);
         *rdllist = list;
-        let (wake, signal) = if st.events_available() { (st.wake_one(), st.signal(self.exposed())) } else { (WakeAction::None, WakeAction::None) };
+        let wake = if st.events_available() { st.wake_one() } else { WakeAction::None };
+        let signal = if unseen { st.signal(self.exposed()) } else { WakeAction::None };
         drop(st);
-        drop(tree);
+        // The last batch goes out with only `mtx` held.
+        for &(ev, data) in &b.out[..b.nout] {
+            sink(ev, data);
+        }
+        drop(scan);
         self.act(wake);
         self.act(signal);
         res
+    }
+
+    /// Samples the batch's descriptors with one `poll(2)` and marks entries whose number no
+    /// longer names the registered file.
+    fn sample(&self, b: &mut Batch) {
+        let sampled = sys::poll_now(&mut b.pfds[..b.npfds]).is_ok();
+        for e in &mut b.entries[..b.len] {
+            if e.pfd == NO_PFD {
+                continue;
+            }
+            let pfd = b.pfds[e.pfd as usize];
+            let bits = pfd.revents as u16 as u32;
+            if !sampled || bits & sys::POLL_NVAL != 0 {
+                // Not open any more: the registered file was closed (or sampling failed).
+                e.gone = sampled;
+                e.revents = Events::empty();
+                continue;
+            }
+            e.revents = Events::from_bits_retain(bits);
+            // Unconfirmed and about to be reported: make sure the number still names the
+            // registered file, so a file that reused it never gets the old registration's data.
+            if e.verify && bits != 0 && sys::registered_identity(self.epfd, pfd.fd) == sys::Identity::Changed {
+                e.gone = true;
+            }
+        }
     }
 }
 
 /// Threads to unpark after the lock is released, without allocating (tokio's `WakeList`).
 struct WakeList {
     len: usize,
-    wakes: [Option<Wake>; 32],
+    wakes: [Option<Wake>; 4],
 }
 
 impl WakeList {
@@ -770,7 +900,7 @@ impl UserEvent {
         let (wake, signal) = {
             let mut st = lock(&inner.lock);
             let Some((index, item)) = st.items.resolve(self.token) else { return };
-            item.hint |= Events::IN;
+            (item.hint, item.hint_exact) = (Events::IN, true);
             st.queue(index);
             (st.wake_one(), st.signal(inner.exposed()))
         };
@@ -802,8 +932,8 @@ impl fmt::Debug for UserEvent {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let tree = self.mtx.get_mut().unwrap_or_else(|e| e.into_inner());
-        let n = tree.iter().count();
+        let scan = self.mtx.get_mut().unwrap_or_else(|e| e.into_inner());
+        let n = scan.interest.iter().count();
         for _ in 0..n {
             self.owner.refund();
         }

@@ -88,6 +88,11 @@ impl Events {
         self.0 == 0
     }
 
+    /// The bits of both (`|` in a `const` context).
+    pub const fn union(self, other: Events) -> Events {
+        Events(self.0 | other.0)
+    }
+
     /// `self` without the bits of `other`.
     pub const fn difference(self, other: Events) -> Events {
         Events(self.0 & !other.0)

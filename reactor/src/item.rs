@@ -44,13 +44,20 @@ pub(crate) struct Item {
     pub(crate) links: Links,
     /// Overflow list link (`epi->next`), [`OVF_UNACTIVE`] when not on it.
     pub(crate) ovf_next: u32,
-    /// Readiness hints gathered from OS events since the last harvest (the wake-up `key`s).
+    /// The readiness the latest OS event reported (see `os_event`), or IN for a triggered
+    /// user event.
     pub(crate) hint: Events,
     /// Sequence number of the last OS poll that delivered an event for this item: proof that the
     /// registered file was still open then.
     pub(crate) seen: u32,
     /// The watched file descriptor, or -1 for a user-space source.
     fd: RawFd,
+    /// The descriptor number was closed or reused while the OS registration lives on (a dup
+    /// keeps the file open): the item is out of the interest table and reports what the OS
+    /// reports for the old file, as Linux does (epoll(7), Q6).
+    pub(crate) orphan: bool,
+    /// `hint` is exactly what Linux would report (see `os_event::decode`).
+    pub(crate) hint_exact: bool,
 }
 
 impl Item {
@@ -67,6 +74,8 @@ impl Item {
             hint: Events::empty(),
             seen: 0,
             fd,
+            orphan: false,
+            hint_exact: false,
         }
     }
 
@@ -168,6 +177,11 @@ impl Items {
             Some(Slot::Full { gen, item }) if *gen == want => Some((index, item)),
             _ => None,
         }
+    }
+
+    /// Indices of all items (rare paths only: it allocates).
+    pub(crate) fn indices(&self) -> Vec<u32> {
+        (0..self.slots.len() as u32).filter(|&i| matches!(self.slots[i as usize], Slot::Full { .. })).collect()
     }
 
     pub(crate) fn token(&self, index: u32) -> Token {

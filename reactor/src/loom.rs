@@ -4,19 +4,16 @@
 #[cfg(loom)]
 pub(crate) use loom::{
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU32, Ordering},
         Arc, Mutex, MutexGuard,
     },
     thread::{self, Thread},
 };
 
 #[cfg(not(loom))]
-pub(crate) use std::{
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc, Mutex, MutexGuard,
-    },
-    thread::{self, Thread},
+pub(crate) use std::sync::{
+    atomic::{AtomicBool, AtomicU32, Ordering},
+    Arc, Mutex, MutexGuard,
 };
 
 /// Locks `m`, ignoring poisoning: every critical section of the reactor leaves its state

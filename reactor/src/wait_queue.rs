@@ -9,22 +9,45 @@
 //! 2. A producer wakes at most one waiter per wake-up ([`WaitQueue::wake_one`]): it removes the
 //!    head from the queue and sets its `woken` flag while holding the lock (the kernel's
 //!    `ep_autoremove_wake_function`), then unparks the thread after unlocking.
-//! 3. A waiter returns from parking when `woken` is set. On timeout it takes the lock and removes
-//!    itself; if it is no longer queued, a wake-up reached it first and it harvests as if woken,
+//! 3. A waiter returns from parking when `woken` is set. On timeout or signal it takes the lock
+//!    and removes itself; if it is no longer queued, a wake-up reached it first and it harvests as if woken,
 //!    so no wake-up is lost to a timeout.
 //!
 //! `tests/loom_wait_queue.rs`-style models of this protocol live in `loom_tests` below and run
 //! with `RUSTFLAGS="--cfg loom" cargo test -p reactor --lib --release loom`.
 
-use crate::loom::{thread, Arc, AtomicBool, Ordering, Thread};
+#[cfg(loom)]
+use crate::loom::{thread, Thread};
+use crate::loom::{Arc, AtomicU32, Ordering};
 use std::collections::VecDeque;
 use std::time::Instant;
+
+const WAITING: u32 = 0;
+const WOKEN: u32 = 1;
+
+/// Longest single sleep; an infinite wait sleeps in slices of this (a timeout is what makes a
+/// signal interrupt the sleep with `EINTR` instead of restarting it, see `sys::futex_wait`).
+#[cfg(not(loom))]
+const SLICE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How a park ended.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub(crate) enum Parked {
+    /// A wake-up took the waiter off the queue.
+    Woken,
+    /// The deadline passed; the waiter may still be queued.
+    TimedOut,
+    /// A signal handler ran (Linux's `EINTR` for `epoll_wait`); the waiter may still be queued.
+    Interrupted,
+}
 
 /// A thread that may sleep in a wait queue.
 #[derive(Debug)]
 pub(crate) struct Waiter {
-    /// Set (under the queue's lock) by the wake-up that removed this waiter from the queue.
-    woken: AtomicBool,
+    /// `WOKEN` once a wake-up removed this waiter from the queue (set under the queue's lock);
+    /// also the futex word the thread sleeps on.
+    woken: AtomicU32,
+    #[cfg(loom)]
     thread: Thread,
 }
 
@@ -33,7 +56,7 @@ impl Waiter {
     #[cfg(not(loom))]
     pub(crate) fn current() -> Arc<Waiter> {
         thread_local! {
-            static WAITER: Arc<Waiter> = Arc::new(Waiter { woken: AtomicBool::new(false), thread: thread::current() });
+            static WAITER: Arc<Waiter> = Arc::new(Waiter { woken: AtomicU32::new(WAITING) });
         }
         WAITER.with(Arc::clone)
     }
@@ -41,30 +64,45 @@ impl Waiter {
     /// A waiter for the calling thread.
     #[cfg(loom)]
     pub(crate) fn current() -> Arc<Waiter> {
-        Arc::new(Waiter { woken: AtomicBool::new(false), thread: thread::current() })
+        Arc::new(Waiter { woken: AtomicU32::new(WAITING), thread: thread::current() })
     }
 
-    /// Sleeps until a wake-up marks this waiter, or until `deadline`. Returns whether woken; a
-    /// `false` only means the deadline passed, the caller must still dequeue itself.
-    pub(crate) fn park(&self, deadline: Option<Instant>) -> bool {
+    fn is_woken(&self) -> bool {
+        self.woken.load(Ordering::Acquire) == WOKEN
+    }
+
+    /// Sleeps until a wake-up marks this waiter, `deadline` passes, or a signal handler runs.
+    #[cfg(not(loom))]
+    pub(crate) fn park(&self, deadline: Option<Instant>) -> Parked {
         loop {
-            if self.woken.load(Ordering::Acquire) {
-                return true;
+            if self.is_woken() {
+                return Parked::Woken;
             }
-            match deadline {
-                None => thread::park(),
-                #[cfg(not(loom))]
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return self.woken.load(Ordering::Acquire);
-                    }
-                    thread::park_timeout(deadline - now);
+            let slice = match deadline {
+                None => SLICE,
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => left.min(SLICE),
+                    _ => return if self.is_woken() { Parked::Woken } else { Parked::TimedOut },
+                },
+            };
+            if let Err(e) = crate::sys::futex_wait(&self.woken, WAITING, slice) {
+                if e.raw_os_error() == Some(crate::sys::EINTR) {
+                    // Even if a wake-up raced with the signal: `ep_poll` checks for a pending
+                    // signal whatever woke it. The caller passes a consumed wake-up on.
+                    return Parked::Interrupted;
                 }
-                #[cfg(loom)]
-                Some(_) => thread::park(),
+                // EAGAIN (already woken) or ETIMEDOUT: look again.
             }
         }
+    }
+
+    /// Sleeps until a wake-up marks this waiter (loom has no timeouts nor signals).
+    #[cfg(loom)]
+    pub(crate) fn park(&self, _deadline: Option<Instant>) -> Parked {
+        while !self.is_woken() {
+            thread::park();
+        }
+        Parked::Woken
     }
 }
 
@@ -75,6 +113,9 @@ pub(crate) struct Wake(Arc<Waiter>);
 
 impl Wake {
     pub(crate) fn unpark(self) {
+        #[cfg(not(loom))]
+        crate::sys::futex_wake(&self.0.woken);
+        #[cfg(loom)]
         self.0.thread.unpark();
     }
 }
@@ -96,14 +137,14 @@ impl WaitQueue {
 
     /// Queues `w` at the tail (`__add_wait_queue_exclusive`).
     pub(crate) fn add_exclusive(&mut self, w: &Arc<Waiter>) {
-        w.woken.store(false, Ordering::Relaxed);
+        w.woken.store(WAITING, Ordering::Relaxed);
         self.waiters.push_back(Arc::clone(w));
     }
 
     /// Takes the head waiter off the queue and marks it woken (`wake_up` on an exclusive queue).
     pub(crate) fn wake_one(&mut self) -> Option<Wake> {
         let w = self.waiters.pop_front()?;
-        w.woken.store(true, Ordering::Release);
+        w.woken.store(WOKEN, Ordering::Release);
         Some(Wake(w))
     }
 
@@ -141,7 +182,7 @@ mod loom_tests {
                     }
                     st.1.add_exclusive(&me);
                 }
-                assert!(me.park(None));
+                assert_eq!(me.park(None), Parked::Woken);
             }
         }
 
@@ -188,7 +229,7 @@ mod loom_tests {
         loom::model(|| {
             let ep = Arc::new(Ep { state: Mutex::new((0, WaitQueue::new())) });
             let a = Waiter::current();
-            let b = Arc::new(Waiter { woken: AtomicBool::new(false), thread: thread::current() });
+            let b = Arc::new(Waiter { woken: AtomicU32::new(WAITING), thread: thread::current() });
             {
                 let mut st = lock(&ep.state);
                 st.1.add_exclusive(&a);
@@ -201,8 +242,8 @@ mod loom_tests {
             poster.join().unwrap();
             let st = lock(&ep.state);
             assert_eq!(st.1.len(), 1);
-            assert!(a.woken.load(Ordering::Acquire));
-            assert!(!b.woken.load(Ordering::Acquire));
+            assert!(a.is_woken());
+            assert!(!b.is_woken());
         });
     }
 }

@@ -74,5 +74,4 @@ impl WatchOwner {
     pub(crate) fn refund(&self) {
         self.watches.fetch_sub(1, Ordering::Relaxed);
     }
-
 }

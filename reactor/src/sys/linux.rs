@@ -68,6 +68,26 @@ pub(crate) enum Identity {
     Unknown,
 }
 
+/// Every registration of the OS epoll instance `epfd` as (target fd, data), read from
+/// `/proc/self/fdinfo/<epfd>` (lines `tfd: <fd> events: <hex> data: <hex> ...`). O(registrations):
+/// used only on the rare paths that must know whether a registration outlived its number.
+pub(crate) fn registrations(epfd: RawFd) -> io::Result<Vec<(RawFd, u64)>> {
+    let text = std::fs::read_to_string(format!("/proc/self/fdinfo/{epfd}"))?;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        if words.next() != Some("tfd:") {
+            continue;
+        }
+        let fd = words.next().and_then(|w| w.parse::<RawFd>().ok());
+        let data = words.skip_while(|w| *w != "data:").nth(1).and_then(|w| u64::from_str_radix(w, 16).ok());
+        if let (Some(fd), Some(data)) = (fd, data) {
+            out.push((fd, data));
+        }
+    }
+    Ok(out)
+}
+
 #[repr(C)]
 struct KcmpEpollSlot {
     efd: u32,
@@ -96,9 +116,38 @@ pub(crate) fn registered_identity(epfd: RawFd, fd: RawFd) -> Identity {
     }
 }
 
+/// Sleeps while `*word == expected`, at most `timeout` (`FUTEX_WAIT_PRIVATE`).
+///
+/// With a timeout, a signal handler that runs during the sleep makes the call fail with `EINTR`
+/// (the kernel's `-ERESTART_RESTARTBLOCK`), never restarted, even with `SA_RESTART`: the same
+/// as `epoll_wait(2)`, which is what a waiter parked here stands in for. `EAGAIN` (the word
+/// already changed) and `ETIMEDOUT` come back as errors too; callers re-check the word.
+pub(crate) fn futex_wait(word: &std::sync::atomic::AtomicU32, expected: u32, timeout: std::time::Duration) -> io::Result<()> {
+    let ts =
+        libc::timespec { tv_sec: timeout.as_secs().min(i32::MAX as u64) as libc::time_t, tv_nsec: timeout.subsec_nanos() as libc::c_long };
+    // SAFETY: `word` is a live, aligned 32-bit atomic for the duration of the call and `ts` a
+    // valid timespec on the stack; FUTEX_WAIT only reads both.
+    let res = unsafe {
+        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG, expected, &ts as *const libc::timespec)
+    };
+    if res == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Wakes one thread sleeping in [`futex_wait`] on `word`.
+pub(crate) fn futex_wake(word: &std::sync::atomic::AtomicU32) {
+    // SAFETY: `word` is a live, aligned 32-bit atomic; FUTEX_WAKE does not access user memory.
+    unsafe {
+        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG, 1);
+    }
+}
+
 /// The system-wide default watch limit, `/proc/sys/fs/epoll/max_user_watches`.
 pub(crate) fn max_user_watches() -> Option<usize> {
     std::fs::read_to_string("/proc/sys/fs/epoll/max_user_watches").ok()?.trim().parse().ok()
 }
 
-pub(crate) use libc::{EFAULT, EINVAL, ENOENT, ENOSPC};
+pub(crate) use libc::{EBADF, EFAULT, EINTR, EINVAL, ENOENT, ENOSPC};
