@@ -116,6 +116,7 @@ pub(crate) fn registered_identity(epfd: RawFd, fd: RawFd) -> Identity {
     }
 }
 
+#[cfg(not(loom))]
 /// Sleeps while `*word == expected`, at most `timeout` (`FUTEX_WAIT_PRIVATE`).
 ///
 /// With a timeout, a signal handler that runs during the sleep makes the call fail with `EINTR`
@@ -137,6 +138,7 @@ pub(crate) fn futex_wait(word: &std::sync::atomic::AtomicU32, expected: u32, tim
     }
 }
 
+#[cfg(not(loom))]
 /// Wakes one thread sleeping in [`futex_wait`] on `word`.
 pub(crate) fn futex_wake(word: &std::sync::atomic::AtomicU32) {
     // SAFETY: `word` is a live, aligned 32-bit atomic; FUTEX_WAKE does not access user memory.
