@@ -1,75 +1,75 @@
 #!/usr/bin/env bash
-# Runs the eventpoll benchmark (EventPoll vs kernel epoll) and prints, for every group, each
-# EventPoll variant's median time and its ratio to the kernel's median in the same group.
+# EventPoll against kernel epoll: runs the `eventpoll` criterion bench ROUNDS times, alternating
+# which side each group measures first (A B, then B A, ...), and prints for every row the median
+# of the per-round ratios EventPoll / kernel with their min-max spread.
 #
-#   benches/eventpoll-ratios.sh            # run the bench, then print the table
-#   benches/eventpoll-ratios.sh --no-run   # only print the table from the last run's results
-#   benches/eventpoll-ratios.sh -- FILTER  # pass arguments to the bench (e.g. a name filter)
+#   benches/eventpoll-ratios.sh                 # 3 rounds (about 8 minutes on 2 cores)
+#   benches/eventpoll-ratios.sh --rounds 5
+#   benches/eventpoll-ratios.sh -- pingpong     # pass a criterion filter to every round
 #
-# Reads target/criterion/**/new/{benchmark,estimates}.json (criterion's median point estimates).
+# Per-round medians come from target/criterion/**/new/{benchmark,estimates}.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-run=1
+rounds=3
 args=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        --no-run) run=0 ;;
+        --rounds) rounds="$2"; shift ;;
         --) shift; args=("$@"); break ;;
         *) args+=("$1") ;;
     esac
     shift
 done
 
-if [ "$run" = 1 ]; then
-    cargo bench --bench eventpoll -- "${args[@]+"${args[@]}"}" 2>&1 | tee /tmp/bench_eventpoll.txt
-fi
-
 target="${CARGO_TARGET_DIR:-target}"
-python3 - "$target/criterion" <<'EOF'
-import json, os, sys
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+cargo bench --bench eventpoll --no-run >/dev/null 2>&1
 
-root = sys.argv[1]
-rows = {}  # (group, value) -> {function: median_ns}
-order = []
+for ((r = 1; r <= rounds; r++)); do
+    if (( r % 2 == 0 )); then export EVENTPOLL_BENCH_REVERSE=1; order="eventpoll first"; else unset EVENTPOLL_BENCH_REVERSE; order="kernel first"; fi
+    echo "== round $r of $rounds ($order)" >&2
+    cargo bench --bench eventpoll -- "${args[@]+"${args[@]}"}" >"$results/round$r.log" 2>&1 || { cat "$results/round$r.log" >&2; exit 1; }
+    python3 - "$target/criterion" "$results/round$r.json" <<'PY'
+import json, os, sys
+root, out = sys.argv[1], sys.argv[2]
+rows = {}
 for dirpath, _, files in os.walk(root):
     if os.path.basename(dirpath) != "new" or "benchmark.json" not in files:
         continue
-    with open(os.path.join(dirpath, "benchmark.json")) as f:
-        bench = json.load(f)
-    with open(os.path.join(dirpath, "estimates.json")) as f:
-        est = json.load(f)
+    bench = json.load(open(os.path.join(dirpath, "benchmark.json")))
+    est = json.load(open(os.path.join(dirpath, "estimates.json")))
     group, func = bench.get("group_id"), bench.get("function_id")
-    if not (group.startswith(("ctl/", "wait/", "pingpong/"))):
+    if not group.startswith(("ctl/", "wait/", "pingpong/")):
         continue
-    key = (group, bench.get("value_str") or "")
-    if key not in rows:
-        rows[key] = {}
-        order.append(key)
-    rows[key][func] = est["median"]["point_estimate"]
+    rows.setdefault(f"{group}|{bench.get('value_str') or ''}", {})[func] = est["median"]["point_estimate"]
+json.dump(rows, open(out, "w"))
+PY
+done
 
+python3 - "$results" "$rounds" <<'PY'
+import json, os, statistics, sys
+d, rounds = sys.argv[1], int(sys.argv[2])
+per = [json.load(open(os.path.join(d, f"round{r}.json"))) for r in range(1, rounds + 1)]
 def fmt(ns):
-    for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
-        if ns >= scale:
-            return f"{ns / scale:.2f} {unit}"
-    return f"{ns:.1f} ns"
-
-def sort_key(k):
-    g, v = k
-    return (g, int(v) if v.isdigit() else 0, v)
-
-if not rows:
-    sys.exit(f"no criterion results under {root}: run the bench first")
-print()
-print(f"{'group':<28} {'N':>7}  {'kernel':>11}  {'variant':<18} {'median':>11}  {'ratio':>6}")
-print("-" * 90)
-for key in sorted(order, key=sort_key):
-    group, value = key
-    funcs = rows[key]
-    kern = funcs.get("kernel")
-    for func in sorted(f for f in funcs if f != "kernel"):
-        ratio = f"{funcs[func] / kern:.2f}x" if kern else "n/a"
-        print(f"{group:<28} {value:>7}  {fmt(kern) if kern else 'n/a':>11}  {func:<18} {fmt(funcs[func]):>11}  {ratio:>6}")
-print()
-print("ratio = EventPoll median / kernel epoll median (same shape, same run); lower is better.")
-EOF
+    return f"{ns / 1e3:.2f} us" if ns >= 1e3 else f"{ns:.0f} ns"
+def key(k):
+    g, v = k.split("|")
+    return (g, int(v) if v.isdigit() else 0)
+print(f"\n{'group':<22} {'N':>6}  {'variant':<18} {'kernel':>9} {'ours':>9}  {'ratio (median of rounds)':<26}")
+print("-" * 96)
+for k in sorted(per[0], key=key):
+    g, v = k.split("|")
+    for func in sorted(f for f in per[0][k] if f != "kernel"):
+        rs, ks, os_ = [], [], []
+        for p in per:
+            row = p.get(k, {})
+            if "kernel" in row and func in row:
+                rs.append(row[func] / row["kernel"]); ks.append(row["kernel"]); os_.append(row[func])
+        if not rs:
+            continue
+        print(f"{g:<22} {v:>6}  {func:<18} {fmt(statistics.median(ks)):>9} {fmt(statistics.median(os_)):>9}  "
+              f"{statistics.median(rs):.2f}x  ({min(rs):.2f}-{max(rs):.2f}, {len(rs)} rounds)")
+print("\nratio = EventPoll median / kernel epoll median, per round (same run, same shapes); lower is better.")
+PY

@@ -150,50 +150,81 @@ fn raise_nofile(want: usize) -> usize {
 // ---------------------------------------------------------------------------------------------
 // Benchmarks
 
+/// Which side a block of a group measures.
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Side {
+    Kernel,
+    Ours,
+}
+
+/// The order in which each group measures the two sides: kernel first, or ours first when
+/// `EVENTPOLL_BENCH_REVERSE` is set, so that rounds can alternate A B / B A
+/// (`benches/eventpoll-ratios.sh --rounds N` does).
+fn sides() -> [Side; 2] {
+    if std::env::var_os("EVENTPOLL_BENCH_REVERSE").is_some() {
+        [Side::Ours, Side::Kernel]
+    } else {
+        [Side::Kernel, Side::Ours]
+    }
+}
+
 fn bench_ctl(c: &mut Criterion) {
     let fd = eventfd();
     {
         let mut g = c.benchmark_group("ctl/add_del");
-        let k = Kernel::new();
-        g.bench_function("kernel", |b| {
-            b.iter(|| {
-                k.ctl(libc::EPOLL_CTL_ADD, fd, IN, 1);
-                k.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0);
-            })
-        });
-        drop(k);
-        let ep = EventPoll::new().unwrap();
-        g.bench_function("eventpoll", |b| {
-            b.iter(|| {
-                ep.ctl(CtlOp::Add, fd, Some(EpollEvent::new(Events::IN, 1))).unwrap();
-                ep.ctl(CtlOp::Del, fd, None).unwrap();
-            })
-        });
+        for side in sides() {
+            match side {
+                Side::Kernel => {
+                    let k = Kernel::new();
+                    g.bench_function("kernel", |b| {
+                        b.iter(|| {
+                            k.ctl(libc::EPOLL_CTL_ADD, fd, IN, 1);
+                            k.ctl(libc::EPOLL_CTL_DEL, fd, 0, 0);
+                        })
+                    });
+                }
+                Side::Ours => {
+                    let ep = EventPoll::new().unwrap();
+                    g.bench_function("eventpoll", |b| {
+                        b.iter(|| {
+                            ep.ctl(CtlOp::Add, fd, Some(EpollEvent::new(Events::IN, 1))).unwrap();
+                            ep.ctl(CtlOp::Del, fd, None).unwrap();
+                        })
+                    });
+                }
+            }
+        }
         g.finish();
     }
     {
         // Two interests to alternate between; the eventfd is writable (OUT ready), not readable.
         let mut g = c.benchmark_group("ctl/mod");
-        let k = Kernel::new();
-        k.ctl(libc::EPOLL_CTL_ADD, fd, IN, 1);
-        let mut flip = false;
-        g.bench_function("kernel", |b| {
-            b.iter(|| {
-                flip = !flip;
-                k.ctl(libc::EPOLL_CTL_MOD, fd, if flip { OUT | ET } else { IN }, 2);
-            })
-        });
-        drop(k);
-        let ep = EventPoll::new().unwrap();
-        ep.ctl(CtlOp::Add, fd, Some(EpollEvent::new(Events::IN, 1))).unwrap();
-        let mut flip = false;
-        g.bench_function("eventpoll", |b| {
-            b.iter(|| {
-                flip = !flip;
-                let ev = if flip { Events::OUT | Events::ET } else { Events::IN };
-                ep.ctl(CtlOp::Mod, fd, Some(EpollEvent::new(ev, 2))).unwrap();
-            })
-        });
+        for side in sides() {
+            let mut flip = false;
+            match side {
+                Side::Kernel => {
+                    let k = Kernel::new();
+                    k.ctl(libc::EPOLL_CTL_ADD, fd, IN, 1);
+                    g.bench_function("kernel", |b| {
+                        b.iter(|| {
+                            flip = !flip;
+                            k.ctl(libc::EPOLL_CTL_MOD, fd, if flip { OUT | ET } else { IN }, 2);
+                        })
+                    });
+                }
+                Side::Ours => {
+                    let ep = EventPoll::new().unwrap();
+                    ep.ctl(CtlOp::Add, fd, Some(EpollEvent::new(Events::IN, 1))).unwrap();
+                    g.bench_function("eventpoll", |b| {
+                        b.iter(|| {
+                            flip = !flip;
+                            let ev = if flip { Events::OUT | Events::ET } else { Events::IN };
+                            ep.ctl(CtlOp::Mod, fd, Some(EpollEvent::new(ev, 2))).unwrap();
+                        })
+                    });
+                }
+            }
+        }
         g.finish();
     }
     close(fd);
@@ -208,38 +239,44 @@ fn bench_wait(c: &mut Criterion) {
         let ready = fds[n / 2];
         eventfd_add(ready, 1);
 
-        let mut k = Kernel::new();
-        let ep = EventPoll::new().unwrap();
-        for (i, &fd) in fds.iter().enumerate() {
-            k.ctl(libc::EPOLL_CTL_ADD, fd, IN, i as u64);
-            ep.ctl(CtlOp::Add, fd, Some(EpollEvent::new(Events::IN, i as u64))).unwrap();
+        for side in sides() {
+            match side {
+                Side::Kernel => {
+                    let mut k = Kernel::new();
+                    for (i, &fd) in fds.iter().enumerate() {
+                        k.ctl(libc::EPOLL_CTL_ADD, fd, IN, i as u64);
+                    }
+                    g.bench_with_input(BenchmarkId::new("kernel", n), &n, |b, _| {
+                        b.iter(|| {
+                            let got = k.wait(0);
+                            assert_eq!(got, 1);
+                        })
+                    });
+                }
+                Side::Ours => {
+                    let ep = EventPoll::new().unwrap();
+                    for (i, &fd) in fds.iter().enumerate() {
+                        ep.ctl(CtlOp::Add, fd, Some(EpollEvent::new(Events::IN, i as u64))).unwrap();
+                    }
+                    let mut buf = [EpollEvent::default(); 64];
+                    g.bench_with_input(BenchmarkId::new("eventpoll", n), &n, |b, _| {
+                        b.iter(|| {
+                            let got = ep.wait(&mut buf, 0).unwrap();
+                            assert_eq!(got, 1);
+                            black_box(&buf[0]);
+                        })
+                    });
+                    g.bench_with_input(BenchmarkId::new("eventpoll_harvest", n), &n, |b, _| {
+                        b.iter(|| {
+                            let got = ep.harvest(64, Some(Duration::ZERO), |ev, data| {
+                                black_box((ev, data));
+                            });
+                            assert_eq!(got.unwrap(), 1);
+                        })
+                    });
+                }
+            }
         }
-
-        g.bench_with_input(BenchmarkId::new("kernel", n), &n, |b, _| {
-            b.iter(|| {
-                let got = k.wait(0);
-                assert_eq!(got, 1);
-            })
-        });
-        let mut buf = [EpollEvent::default(); 64];
-        g.bench_with_input(BenchmarkId::new("eventpoll", n), &n, |b, _| {
-            b.iter(|| {
-                let got = ep.wait(&mut buf, 0).unwrap();
-                assert_eq!(got, 1);
-                black_box(&buf[0]);
-            })
-        });
-        g.bench_with_input(BenchmarkId::new("eventpoll_harvest", n), &n, |b, _| {
-            b.iter(|| {
-                let got = ep.harvest(64, Some(Duration::ZERO), |ev, data| {
-                    black_box((ev, data));
-                });
-                assert_eq!(got.unwrap(), 1);
-            })
-        });
-
-        drop(ep);
-        drop(k);
         for fd in fds {
             close(fd);
         }
@@ -251,59 +288,58 @@ fn bench_pingpong(c: &mut Criterion) {
     const A: u64 = 0xa;
     const B: u64 = 0xb;
     let mut g = c.benchmark_group("pingpong/socketpair");
-    {
+    for side in sides() {
         let (a, b) = socketpair();
-        let mut k = Kernel::new();
-        k.ctl(libc::EPOLL_CTL_ADD, a, IN | ET, A);
-        k.ctl(libc::EPOLL_CTL_ADD, b, IN | ET, B);
-        g.bench_function("kernel", |bch| {
-            bch.iter(|| {
-                write1(a);
-                assert_eq!(k.wait(-1), 1);
-                assert_eq!({ k.buf[0].u64 }, B);
-                read1(b);
-                write1(b);
-                assert_eq!(k.wait(-1), 1);
-                assert_eq!({ k.buf[0].u64 }, A);
-                read1(a);
-            })
-        });
-        drop(k);
-        close(a);
-        close(b);
-    }
-    {
-        let (a, b) = socketpair();
-        let ep = EventPoll::new().unwrap();
-        ep.ctl(CtlOp::Add, a, Some(EpollEvent::new(Events::IN | Events::ET, A))).unwrap();
-        ep.ctl(CtlOp::Add, b, Some(EpollEvent::new(Events::IN | Events::ET, B))).unwrap();
-        let mut buf = [EpollEvent::default(); 64];
-        g.bench_function("eventpoll", |bch| {
-            bch.iter(|| {
-                write1(a);
-                assert_eq!(ep.wait(&mut buf, -1).unwrap(), 1);
-                assert_eq!(buf[0].data(), B);
-                read1(b);
-                write1(b);
-                assert_eq!(ep.wait(&mut buf, -1).unwrap(), 1);
-                assert_eq!(buf[0].data(), A);
-                read1(a);
-            })
-        });
-        let mut last = 0u64;
-        g.bench_function("eventpoll_harvest", |bch| {
-            bch.iter(|| {
-                write1(a);
-                assert_eq!(ep.harvest(64, None, |_, d| last = d).unwrap(), 1);
-                assert_eq!(last, B);
-                read1(b);
-                write1(b);
-                assert_eq!(ep.harvest(64, None, |_, d| last = d).unwrap(), 1);
-                assert_eq!(last, A);
-                read1(a);
-            })
-        });
-        drop(ep);
+        match side {
+            Side::Kernel => {
+                let mut k = Kernel::new();
+                k.ctl(libc::EPOLL_CTL_ADD, a, IN | ET, A);
+                k.ctl(libc::EPOLL_CTL_ADD, b, IN | ET, B);
+                g.bench_function("kernel", |bch| {
+                    bch.iter(|| {
+                        write1(a);
+                        assert_eq!(k.wait(-1), 1);
+                        assert_eq!({ k.buf[0].u64 }, B);
+                        read1(b);
+                        write1(b);
+                        assert_eq!(k.wait(-1), 1);
+                        assert_eq!({ k.buf[0].u64 }, A);
+                        read1(a);
+                    })
+                });
+            }
+            Side::Ours => {
+                let ep = EventPoll::new().unwrap();
+                ep.ctl(CtlOp::Add, a, Some(EpollEvent::new(Events::IN | Events::ET, A))).unwrap();
+                ep.ctl(CtlOp::Add, b, Some(EpollEvent::new(Events::IN | Events::ET, B))).unwrap();
+                let mut buf = [EpollEvent::default(); 64];
+                g.bench_function("eventpoll", |bch| {
+                    bch.iter(|| {
+                        write1(a);
+                        assert_eq!(ep.wait(&mut buf, -1).unwrap(), 1);
+                        assert_eq!(buf[0].data(), B);
+                        read1(b);
+                        write1(b);
+                        assert_eq!(ep.wait(&mut buf, -1).unwrap(), 1);
+                        assert_eq!(buf[0].data(), A);
+                        read1(a);
+                    })
+                });
+                let mut last = 0u64;
+                g.bench_function("eventpoll_harvest", |bch| {
+                    bch.iter(|| {
+                        write1(a);
+                        assert_eq!(ep.harvest(64, None, |_, d| last = d).unwrap(), 1);
+                        assert_eq!(last, B);
+                        read1(b);
+                        write1(b);
+                        assert_eq!(ep.harvest(64, None, |_, d| last = d).unwrap(), 1);
+                        assert_eq!(last, A);
+                        read1(a);
+                    })
+                });
+            }
+        }
         close(a);
         close(b);
     }

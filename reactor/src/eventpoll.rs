@@ -939,3 +939,93 @@ impl Drop for Inner {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn state(ep: &EventPoll) -> crate::loom::MutexGuard<'_, State> {
+        lock(&ep.inner.lock)
+    }
+
+    /// Waits (bounded) until `cond` holds on the instance's state.
+    fn until(ep: &EventPoll, cond: impl Fn(&State) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !cond(&state(ep)) {
+            assert!(Instant::now() < deadline, "condition not reached in 5 s");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn trigger_without_sleepers_makes_no_system_call() {
+        let ep = EventPoll::new().unwrap();
+        let ev = ep.user_event(1).unwrap();
+        ev.trigger();
+        ev.trigger();
+        let st = state(&ep);
+        // No eventfd write (no pending OS signal) and no thread to unpark.
+        assert!(!st.signal_pending);
+        assert_eq!(st.wq.len(), 0);
+        assert_eq!(st.rdllist.len(), 1, "queued once");
+        drop(st);
+        let mut buf = [EpollEvent::default(); 4];
+        assert_eq!(ep.wait(&mut buf, 0).unwrap(), 1);
+        assert_eq!(buf[0], EpollEvent::new(Events::IN, 1));
+    }
+
+    #[test]
+    fn trigger_with_a_thread_in_the_os_poll_writes_the_eventfd_once() {
+        let ep = EventPoll::new().unwrap();
+        let ev = ep.user_event(7).unwrap();
+        std::thread::scope(|s| {
+            let t = s.spawn(|| {
+                let mut buf = [EpollEvent::default(); 4];
+                let n = ep.wait(&mut buf, -1).unwrap();
+                buf[..n].to_vec()
+            });
+            until(&ep, |st| st.poller_sleeping);
+            ev.trigger();
+            // One eventfd write is pending; a second trigger adds none.
+            {
+                let st = state(&ep);
+                assert!(st.signal_pending || !st.poller_sleeping);
+            }
+            ev.trigger();
+            assert_eq!(t.join().unwrap(), vec![EpollEvent::new(Events::IN, 7)]);
+        });
+    }
+
+    #[test]
+    fn trigger_wakes_a_queued_waiter_and_leaves_the_os_poller_asleep() {
+        let ep = EventPoll::new().unwrap();
+        let ev = ep.user_event(3).unwrap();
+        let quit = ep.user_event(4).unwrap();
+        std::thread::scope(|s| {
+            let mut buf = [EpollEvent::default(); 1];
+            let waiters: Vec<_> = (0..2)
+                .map(|_| {
+                    let ep = &ep;
+                    s.spawn(move || {
+                        let mut buf = [EpollEvent::default(); 1];
+                        let n = ep.wait(&mut buf, -1).unwrap();
+                        buf[..n].to_vec()
+                    })
+                })
+                .collect();
+            // One thread sleeps in the OS poll, the other on the wait queue.
+            until(&ep, |st| st.poller_sleeping && st.wq.len() == 1);
+            ev.trigger();
+            // The queued waiter was taken off the queue (a futex wake), not the OS poller.
+            {
+                let st = state(&ep);
+                assert!(!st.signal_pending, "no eventfd write while a queued waiter can take the event");
+            }
+            quit.trigger();
+            let mut got: Vec<EpollEvent> = waiters.into_iter().flat_map(|w| w.join().unwrap()).collect();
+            got.sort_by_key(|e| e.data());
+            assert_eq!(got, vec![EpollEvent::new(Events::IN, 3), EpollEvent::new(Events::IN, 4)]);
+            assert_eq!(ep.wait(&mut buf, 0).unwrap(), 0);
+        });
+    }
+}
