@@ -932,9 +932,10 @@ impl fmt::Debug for UserEvent {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let scan = self.mtx.get_mut().unwrap_or_else(|e| e.into_inner());
-        let n = scan.interest.iter().count();
-        for _ in 0..n {
+        // Every `UserEvent` holds the instance, so what is left are descriptor registrations,
+        // in the interest table or orphaned: all are charged to the owner.
+        let st = self.lock.get_mut().unwrap_or_else(|e| e.into_inner());
+        for _ in 0..st.items.len() {
             self.owner.refund();
         }
     }
@@ -955,6 +956,27 @@ mod tests {
             assert!(Instant::now() < deadline, "condition not reached in 5 s");
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    #[test]
+    fn dropping_an_instance_refunds_every_watch_including_orphans() {
+        let owner = WatchOwner::new(8);
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        {
+            let ep = EventPoll::with_owner(owner.clone()).unwrap();
+            ep.ctl(CtlOp::Add, a.as_raw_fd(), Some(EpollEvent::new(Events::IN, 1))).unwrap();
+            ep.ctl(CtlOp::Add, b.as_raw_fd(), Some(EpollEvent::new(Events::IN, 2))).unwrap();
+            // Orphan `b`'s registration: close its number while a dup keeps the file open.
+            let dup = b.try_clone().unwrap();
+            drop(b);
+            use std::io::Write;
+            (&a).write_all(b"x").unwrap();
+            let mut buf = [EpollEvent::default(); 4];
+            assert_eq!(ep.wait(&mut buf, 0).unwrap(), 1, "the orphan still reports, as on Linux");
+            assert_eq!(owner.watches(), 2);
+            drop(dup);
+        }
+        assert_eq!(owner.watches(), 0);
     }
 
     #[test]
