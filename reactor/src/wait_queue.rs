@@ -256,4 +256,93 @@ mod loom_tests {
             assert_eq!(st.1.len(), 0);
         });
     }
+
+    /// The poller-role protocol of `EventPoll::wait`, with the OS poll modelled as a sleep on
+    /// `os_pending` that a "write" sets: one thread holds the role and sleeps "in the OS"; the
+    /// others sleep on the wait queue; whoever gives the role up hands it to a queued waiter.
+    struct PollerEp {
+        /// (events harvested and ready, poller role held, queue)
+        state: Mutex<(usize, bool, WaitQueue)>,
+        /// Events the OS has for us, not yet harvested, and the thread sleeping in the OS poll.
+        os: Mutex<(usize, Option<Thread>)>,
+    }
+
+    impl PollerEp {
+        fn os_write(&self) {
+            let sleeper = {
+                let mut os = lock(&self.os);
+                os.0 += 1;
+                os.1.take()
+            };
+            if let Some(t) = sleeper {
+                t.unpark();
+            }
+        }
+
+        /// Blocks "in the OS" until it has events, then returns them all.
+        fn os_poll(&self) -> usize {
+            loop {
+                {
+                    let mut os = lock(&self.os);
+                    if os.0 > 0 {
+                        os.1 = None;
+                        return std::mem::take(&mut os.0);
+                    }
+                    os.1 = Some(thread::current());
+                }
+                thread::park();
+            }
+        }
+
+        fn wait(&self) {
+            let me = Waiter::current();
+            loop {
+                {
+                    let mut st = lock(&self.state);
+                    if st.0 > 0 {
+                        st.0 -= 1;
+                        return;
+                    }
+                    if st.1 {
+                        st.2.add_exclusive(&me);
+                        drop(st);
+                        assert_eq!(me.park(None), Parked::Woken);
+                        continue;
+                    }
+                    st.1 = true;
+                }
+                let got = self.os_poll();
+                let handoff = {
+                    let mut st = lock(&self.state);
+                    st.1 = false;
+                    st.0 += got;
+                    // Give the role up: a queued waiter must not sleep while nobody polls.
+                    st.2.wake_one()
+                };
+                if let Some(w) = handoff {
+                    w.unpark();
+                }
+            }
+        }
+    }
+
+    /// Two waiters, two OS events: both waiters return, whichever holds the role when the events
+    /// arrive (loom reports a deadlock if a waiter can be left asleep with nobody in the OS poll).
+    #[test]
+    fn loom_poller_role_is_handed_over_so_no_event_is_stranded() {
+        loom::model(|| {
+            let ep = Arc::new(PollerEp { state: Mutex::new((0, false, WaitQueue::new())), os: Mutex::new((0, None)) });
+            let waiters: Vec<_> = (0..2)
+                .map(|_| {
+                    let ep = ep.clone();
+                    loom::thread::spawn(move || ep.wait())
+                })
+                .collect();
+            ep.os_write();
+            ep.os_write();
+            for w in waiters {
+                w.join().unwrap();
+            }
+        });
+    }
 }
