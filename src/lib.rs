@@ -1,9 +1,25 @@
 //! # runtime
 //!
-//! The facade of the runtime. Today it exposes the reactor, [`reactor::EventPoll`]: a user-space
-//! reimplementation of Linux's eventpoll driven by OS readiness through `mio`. The README below
-//! is part of these docs, so its example is compiled and run by `cargo test`.
+//! The facade users depend on. It re-exports the reactor ([`reactor::EventPoll`], a user-space
+//! reimplementation of Linux's eventpoll driven by OS readiness through `mio`) and the executor:
+//! [`spawn`], [`Runtime`], [`Builder`], [`Handle`], [`task`] and [`time`], at the paths tokio
+//! users expect. The README below is part of these docs, so its examples are compiled and run by
+//! `cargo test`.
 #![deny(missing_docs)]
 #![doc = include_str!("../README.md")]
 
+pub use executor::runtime;
+pub use executor::{spawn, Builder, Handle, Runtime};
 pub use reactor;
+
+/// Tasks: [`spawn`], [`JoinHandle`](task::JoinHandle), [`JoinError`](task::JoinError),
+/// [`yield_now`](task::yield_now).
+pub mod task {
+    pub use executor::task::*;
+}
+
+/// Timers: [`sleep`](time::sleep), [`sleep_until`](time::sleep_until), [`timeout`](time::timeout),
+/// [`Instant`](time::Instant), [`Elapsed`](time::Elapsed).
+pub mod time {
+    pub use executor::time::*;
+}

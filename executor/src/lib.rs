@@ -1,2 +1,47 @@
-//! Crate `executor` of the runtime. Not built yet: it has no public API until its issue lands.
+//! # executor — tasks and schedulers woken from readiness harvested from `EventPoll`
+//!
+//! The executor turns readiness harvested from the reactor's [`EventPoll`](reactor::EventPoll)
+//! into woken futures:
+//!
+//! ```text
+//!  spawn(fut) ──▶ task (one allocation: header + future/output + join waker)
+//!                  │ Notified
+//!                  ▼
+//!  run queue ──▶ Notified::run: poll once with the task's waker (panics caught → JoinError)
+//!                  │ Pending: the waker, when woken, queues the task again
+//!                  ▼
+//!  nothing to run ──▶ driver.park(): EventPoll::harvest(timeout = nearest timer)
+//!                        ◀── UserEvent::trigger from a waker on another thread (unpark)
+//!                        ◀── OS readiness of registered sockets (net crate)
+//!                        ──▶ expired timers' wakers are woken
+//! ```
+//!
+//! Today: the task core (`task`), a hierarchical timing wheel (`time`), the driver that parks on
+//! `EventPoll`, and the current-thread runtime ([`runtime::Builder::new_current_thread`]). The
+//! multi-thread work-stealing scheduler, `spawn_blocking`, `JoinSet` and `interval` come next.
+//!
+//! ```
+//! use executor::runtime::Builder;
+//! use std::time::Duration;
+//!
+//! let rt = Builder::new_current_thread().enable_all().build()?;
+//! let out = rt.block_on(async {
+//!     let h = executor::spawn(async {
+//!         executor::time::sleep(Duration::from_millis(1)).await;
+//!         21
+//!     });
+//!     h.await.unwrap() * 2
+//! });
+//! assert_eq!(out, 42);
+//! # Ok::<(), std::io::Error>(())
+//! ```
 #![deny(missing_docs)]
+
+mod driver;
+mod loom;
+pub mod runtime;
+pub mod task;
+pub mod time;
+
+pub use runtime::{Builder, Handle, Runtime};
+pub use task::spawn;

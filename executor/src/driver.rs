@@ -1,0 +1,200 @@
+//! The driver: where a runtime thread parks, and what wakes it.
+//!
+//! Every park goes through the reactor's [`EventPoll`]: the thread calls
+//! [`EventPoll::harvest`] with a timeout that is the nearest timer deadline. Three things end
+//! the park, all of them harvested events or the timeout:
+//!
+//! ```text
+//!   another thread: Unpark::unpark() ── UserEvent::trigger ──┐  (no syscall unless asleep)
+//!   an fd becomes ready (net crate) ── OS event ─────────────┤
+//!                                                            ▼
+//!   park(timeout) ── EventPoll::harvest(max, min(timeout, next timer)) ──▶ dispatch
+//!                                                            │
+//!   the nearest timer deadline passes ───────────────────────┘ ──▶ fire expired timers
+//! ```
+//!
+//! There is no second poller beside the `EventPoll`: timers set its timeout, wake-ups are its
+//! user events, I/O readiness is its harvest.
+
+use crate::time::wheel::{TimerKey, Wheel};
+use reactor::{EventPoll, Events, UserEvent};
+use std::io;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+/// The data of the unpark user event.
+const UNPARK: u64 = u64::MAX;
+
+/// Events harvested per park.
+const HARVEST: usize = 256;
+
+/// A runtime's driver. `park` is called by one thread at a time (the scheduler guarantees it);
+/// `unpark` and the timer methods from any thread.
+pub(crate) struct Driver {
+    ep: EventPoll,
+    unpark: Arc<UserEvent>,
+    timers: Timers,
+}
+
+/// Wakes a thread parked in [`Driver::park`], from any thread.
+#[derive(Clone)]
+pub(crate) struct Unpark(Arc<UserEvent>);
+
+impl Unpark {
+    pub(crate) fn unpark(&self) {
+        self.0.trigger();
+    }
+}
+
+impl Driver {
+    pub(crate) fn new() -> io::Result<Driver> {
+        let ep = EventPoll::new()?;
+        let unpark = Arc::new(ep.user_event(UNPARK)?);
+        let timers = Timers::new(Unpark(unpark.clone()));
+        Ok(Driver { ep, unpark, timers })
+    }
+
+    pub(crate) fn unpark_handle(&self) -> Unpark {
+        Unpark(self.unpark.clone())
+    }
+
+    pub(crate) fn timers(&self) -> &Timers {
+        &self.timers
+    }
+
+    /// Sleeps until unparked, an event arrives, a timer expires or `timeout` passes
+    /// (`Some(ZERO)` only collects what is ready), then wakes what is due.
+    pub(crate) fn park(&self, timeout: Option<Duration>) -> io::Result<()> {
+        let timeout = self.timers.begin_park(timeout);
+        let res = self.ep.harvest(HARVEST, timeout, |_events: Events, data| {
+            if data != UNPARK {
+                // I/O readiness dispatch arrives with the net crate's registrations.
+            }
+        });
+        self.timers.end_park();
+        match res {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        self.timers.fire_due();
+        Ok(())
+    }
+}
+
+/// The runtime's timers: a hierarchical timing wheel of wakers, in milliseconds since `start`.
+///
+/// A timer inserted while the driver sleeps must shorten the sleep if it is due sooner: the
+/// driver records, under the wheel's lock, the deadline it sleeps until (`parked_until`), and
+/// an insert checks it under the same lock, so either the park's timeout accounts for the new
+/// timer or the insert sees the park and unparks the driver.
+pub(crate) struct Timers {
+    start: Instant,
+    wheel: Mutex<TimerState>,
+    unpark: Unpark,
+}
+
+struct TimerState {
+    wheel: Wheel<Waker>,
+    /// 0: the driver is not parked; else it sleeps until this deadline (ms), `u64::MAX` for ever.
+    parked_until: u64,
+}
+
+impl Timers {
+    fn new(unpark: Unpark) -> Timers {
+        Timers { start: Instant::now(), wheel: Mutex::new(TimerState { wheel: Wheel::new(), parked_until: 0 }), unpark }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, TimerState> {
+        self.wheel.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Milliseconds since the start, rounded up: a timer never fires before its instant.
+    fn deadline_ms(&self, at: Instant) -> u64 {
+        let d = at.saturating_duration_since(self.start);
+        let ms = d.as_millis() as u64;
+        if d > Duration::from_millis(ms) {
+            ms + 1
+        } else {
+            ms
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    pub(crate) fn insert(&self, at: Instant, waker: Waker) -> TimerKey {
+        let deadline = self.deadline_ms(at);
+        let mut st = self.lock();
+        let key = st.wheel.insert(deadline, waker);
+        let wake = st.parked_until != 0 && deadline < st.parked_until;
+        drop(st);
+        if wake {
+            self.unpark.unpark();
+        }
+        key
+    }
+
+    /// Moves a pending timer to `at` with `waker` (O(1)); `None` if it already fired.
+    pub(crate) fn update(&self, key: TimerKey, at: Instant, waker: &Waker) -> Option<TimerKey> {
+        let deadline = self.deadline_ms(at);
+        let mut st = self.lock();
+        let current = st.wheel.get_mut(key)?;
+        if !current.will_wake(waker) {
+            current.clone_from(waker);
+        }
+        if st.wheel.deadline(key) != Some(deadline) {
+            st.wheel.reset(key, deadline);
+        }
+        let wake = st.parked_until != 0 && deadline < st.parked_until;
+        drop(st);
+        if wake {
+            self.unpark.unpark();
+        }
+        Some(key)
+    }
+
+    pub(crate) fn remove(&self, key: TimerKey) {
+        self.lock().wheel.remove(key);
+    }
+
+    /// Pending timers.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.lock().wheel.len()
+    }
+
+    /// Records that the driver is about to sleep and returns how long it may: the smaller of
+    /// `timeout` and the time to the nearest deadline.
+    fn begin_park(&self, timeout: Option<Duration>) -> Option<Duration> {
+        let now = self.now_ms();
+        let mut st = self.lock();
+        let next = st.wheel.next_expiration();
+        let until_timer = next.map(|d| Duration::from_millis(d.saturating_sub(now)));
+        let timeout = match (timeout, until_timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        st.parked_until = match timeout {
+            None => u64::MAX,
+            Some(t) => (now + t.as_millis() as u64).max(1),
+        };
+        timeout
+    }
+
+    fn end_park(&self) {
+        self.lock().parked_until = 0;
+    }
+
+    /// Wakes every timer whose deadline has passed, outside the lock.
+    fn fire_due(&self) {
+        let now = self.now_ms();
+        let mut due = Vec::new();
+        self.lock().wheel.poll(now, |_, waker| due.push(waker));
+        for w in due {
+            w.wake();
+        }
+    }
+}

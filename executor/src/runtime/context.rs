@@ -1,0 +1,67 @@
+//! The thread's runtime context: which runtime `spawn`, `sleep` and `Handle::current` talk to,
+//! and whether the thread is already driving a runtime (a nested `block_on` is refused).
+
+use super::Handle;
+use std::cell::{Cell, RefCell};
+use std::fmt;
+
+/// The message of the panic when a runtime function is used outside any runtime.
+pub(crate) const NO_RUNTIME: &str =
+    "there is no runtime running: this must be called from the context of a runtime (inside `Runtime::block_on`, a spawned task, or after `Runtime::enter`)";
+
+/// The message of the panic when `block_on` is called on a thread that is driving a runtime.
+pub(crate) const NESTED_BLOCK_ON: &str = "cannot start a runtime from within a runtime: `block_on` was called on a thread that is already driving asynchronous tasks (use `.await`, or `spawn_blocking` to leave the runtime thread)";
+
+thread_local! {
+    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    static DRIVING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The runtime of the current context, if any.
+pub(crate) fn try_current() -> Option<Handle> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+/// Makes `handle` the current runtime until the guard is dropped (which restores the previous).
+pub(crate) fn enter(handle: Handle) -> EnterGuard {
+    let prev = CURRENT.with(|c| c.borrow_mut().replace(handle));
+    EnterGuard { prev: Some(prev) }
+}
+
+/// Marks the thread as driving a runtime for the guard's lifetime; panics if it already is.
+pub(crate) fn enter_driving() -> DrivingGuard {
+    if DRIVING.with(|d| d.replace(true)) {
+        panic!("{NESTED_BLOCK_ON}");
+    }
+    DrivingGuard(())
+}
+
+/// Restores the previous runtime context when dropped. Returned by
+/// [`Runtime::enter`](super::Runtime::enter) and [`Handle::enter`](super::Handle::enter).
+#[must_use = "the context is left when the guard is dropped"]
+pub struct EnterGuard {
+    prev: Option<Option<Handle>>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        if let Some(prev) = self.prev.take() {
+            CURRENT.with(|c| *c.borrow_mut() = prev);
+        }
+    }
+}
+
+impl fmt::Debug for EnterGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+/// Clears the "driving" mark of the thread when dropped.
+pub(crate) struct DrivingGuard(());
+
+impl Drop for DrivingGuard {
+    fn drop(&mut self) {
+        DRIVING.with(|d| d.set(false));
+    }
+}

@@ -1,0 +1,44 @@
+//! [`spawn`] and [`yield_now`].
+
+use crate::runtime::Handle;
+use crate::task::JoinHandle;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Spawns a task on the current runtime; it starts running in the background and its output is
+/// available through the returned [`JoinHandle`].
+///
+/// # Panics
+///
+/// Outside a runtime context, with a message that says so.
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    Handle::current().spawn(future)
+}
+
+/// Yields to the scheduler once: the task goes to the back of the run queue, so other tasks,
+/// I/O and timers get their turn.
+pub async fn yield_now() {
+    YieldNow { yielded: false }.await
+}
+
+struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -1,0 +1,14 @@
+//! Time: [`sleep`], [`sleep_until`], [`timeout`], and the hierarchical timing wheel behind them.
+//!
+//! Timers have millisecond resolution and never complete early. Each runtime keeps its timers in
+//! a timing wheel (O(1) insert and cancel); the driver parks on the reactor's `EventPoll` with
+//! the nearest deadline as its timeout, then wakes what expired. Dropping a [`Sleep`] cancels its
+//! timer.
+
+mod sleep;
+mod timeout;
+pub(crate) mod wheel;
+
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use std::time::Instant;
+pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
