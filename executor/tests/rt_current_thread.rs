@@ -266,3 +266,103 @@ fn block_on_from_two_threads_shares_the_runtime() {
     });
     assert_eq!(a + t.join().unwrap(), 3);
 }
+
+mod join_set {
+    use super::*;
+    use executor::task::JoinSet;
+
+    #[test]
+    fn join_next_returns_outputs_in_completion_order() {
+        rt().block_on(async {
+            let mut set = JoinSet::new();
+            for ms in [30u64, 10, 20] {
+                set.spawn(async move {
+                    sleep(Duration::from_millis(ms)).await;
+                    ms
+                });
+            }
+            let mut order = Vec::new();
+            while let Some(res) = set.join_next().await {
+                order.push(res.unwrap());
+            }
+            assert_eq!(order, vec![10, 20, 30]);
+            assert!(set.is_empty());
+            assert!(set.join_next().await.is_none());
+        });
+    }
+
+    #[test]
+    fn ten_thousand_members_all_join() {
+        rt().block_on(async {
+            let mut set = JoinSet::new();
+            for i in 0..10_000u64 {
+                set.spawn(async move {
+                    yield_now().await;
+                    i
+                });
+            }
+            assert_eq!(set.len(), 10_000);
+            let mut sum = 0;
+            while let Some(res) = set.join_next().await {
+                sum += res.unwrap();
+            }
+            assert_eq!(sum, (0..10_000u64).sum::<u64>());
+        });
+    }
+
+    #[test]
+    fn abort_all_cancels_every_member_and_dropping_the_set_aborts() {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        rt().block_on(async {
+            let mut set = JoinSet::new();
+            for _ in 0..5 {
+                let guard = DropCount(dropped.clone());
+                set.spawn(async move {
+                    let _guard = guard;
+                    std::future::pending::<()>().await
+                });
+            }
+            yield_now().await;
+            set.abort_all();
+            let mut cancelled = 0;
+            while let Some(res) = set.join_next().await {
+                assert!(res.unwrap_err().is_cancelled());
+                cancelled += 1;
+            }
+            assert_eq!(cancelled, 5);
+            let mut set2 = JoinSet::new();
+            for _ in 0..3 {
+                let guard = DropCount(dropped.clone());
+                set2.spawn(async move {
+                    let _guard = guard;
+                    std::future::pending::<()>().await
+                });
+            }
+            yield_now().await;
+            drop(set2);
+            // The aborted tasks are dropped when the scheduler runs them once more.
+            for _ in 0..3 {
+                yield_now().await;
+            }
+        });
+        assert_eq!(dropped.load(SeqCst), 8);
+    }
+
+    #[test]
+    fn try_join_next_does_not_wait_and_join_all_collects() {
+        rt().block_on(async {
+            let mut set = JoinSet::new();
+            set.spawn(async { 1 });
+            assert!(set.try_join_next().is_none(), "not run yet");
+            yield_now().await;
+            assert_eq!(set.try_join_next().unwrap().unwrap(), 1);
+            let mut set = JoinSet::new();
+            for i in 0..4 {
+                set.spawn(async move { i });
+            }
+            let mut all = set.join_all().await;
+            all.sort();
+            assert_eq!(all, vec![0, 1, 2, 3]);
+        });
+    }
+}

@@ -44,10 +44,12 @@ mod tests;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+mod join_set;
 mod spawn;
 
 pub use error::{Id, JoinError};
 pub use join::{AbortHandle, JoinHandle};
+pub use join_set::JoinSet;
 pub(crate) use list::OwnedTasks;
 pub use spawn::{spawn, yield_now};
 
