@@ -1,21 +1,34 @@
-//! The current-thread scheduler: one run queue, driven by the thread in `block_on`, which parks
-//! on the driver (the reactor's `EventPoll`) when there is nothing to run.
+//! The current-thread scheduler: tasks run on the thread in `block_on`, which parks on the
+//! driver (the reactor's `EventPoll`) when there is nothing to run.
+//!
+//! Two queues, as in tokio:
+//!
+//! * the **local queue**, owned by the driving thread and reached through a thread-local (no
+//!   lock): a task woken or spawned on the driving thread goes there;
+//! * the **inject queue** (a mutex): a task woken or spawned from any other thread goes there,
+//!   and the driving thread is unparked (a `UserEvent` trigger: no system call unless it sleeps).
 //!
 //! The loop of `block_on`:
 //!
 //! ```text
 //! loop {
 //!     poll the block_on future if it was woken            (return when it is ready)
-//!     run up to EVENT_INTERVAL tasks from the run queue
+//!     run up to EVENT_INTERVAL tasks (local queue; the inject queue every
+//!         GLOBAL_INTERVAL tasks and whenever the local one is empty)
 //!     park on the driver: zero timeout if work is left, else until a wake-up, event or timer
 //! }
 //! ```
 //!
-//! Polling the driver after every `EVENT_INTERVAL` tasks even when the queue is never empty is
-//! what keeps I/O and timers from starving behind tasks that keep waking themselves.
+//! Polling the driver after every `EVENT_INTERVAL` tasks even when the queues never empty is what
+//! keeps I/O and timers from starving behind tasks that keep waking themselves; taking from the
+//! inject queue every `GLOBAL_INTERVAL` tasks keeps remote wake-ups from starving behind local
+//! ones. Only one thread drives at a time; another thread in `block_on` waits for its own future
+//! and takes over when the driving thread leaves (the local queue is handed to the inject queue
+//! then).
 
 use crate::driver::{Driver, Unpark};
 use crate::task::{Id, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
@@ -23,23 +36,33 @@ use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread, ThreadId};
+use std::thread::{self, Thread};
 use std::time::Duration;
 
 /// Tasks run between two polls of the driver (tokio and Go use 61: "fairly arbitrary", prime,
 /// small enough that I/O waits at most a few dozen task polls).
 const EVENT_INTERVAL: usize = 61;
 
+/// Tasks run between two looks at the inject queue while the local queue has work (tokio's 31).
+const GLOBAL_INTERVAL: usize = 31;
+
+type Queue = VecDeque<Notified<Arc<Shared>>>;
+
+thread_local! {
+    /// The runtime this thread drives (null if none) and its local queue.
+    static DRIVING: Cell<*const Shared> = const { Cell::new(std::ptr::null()) };
+    static LOCAL: RefCell<Queue> = const { RefCell::new(VecDeque::new()) };
+}
+
 /// State shared by the runtime, its handles and its tasks (the tasks' scheduler).
 pub(crate) struct Shared {
-    run_queue: Mutex<VecDeque<Notified<Arc<Shared>>>>,
+    inject: Mutex<Queue>,
     owned: OwnedTasks<Arc<Shared>>,
     driver: Driver,
     unpark: Unpark,
-    /// The thread currently driving the runtime (inside `block_on`), if any; only it may park
-    /// on the driver. Other threads in `block_on` wait in `blocked`, and are woken when the
-    /// driving thread leaves so that one of them takes over.
-    driver_thread: Mutex<Option<ThreadId>>,
+    /// Whether a thread drives the runtime (is inside `block_on` with the local queue).
+    driving: AtomicBool,
+    /// Threads in `block_on` that wait for another thread's drive to end.
     blocked: Mutex<Vec<Thread>>,
 }
 
@@ -48,11 +71,11 @@ impl Shared {
         let driver = Driver::new()?;
         let unpark = driver.unpark_handle();
         Ok(Arc::new(Shared {
-            run_queue: Mutex::new(VecDeque::new()),
+            inject: Mutex::new(VecDeque::new()),
             owned: OwnedTasks::new(),
             driver,
             unpark,
-            driver_thread: Mutex::new(None),
+            driving: AtomicBool::new(false),
             blocked: Mutex::new(Vec::new()),
         }))
     }
@@ -73,80 +96,104 @@ impl Shared {
         handle
     }
 
-    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<Notified<Arc<Shared>>>> {
-        self.run_queue.lock().unwrap_or_else(PoisonError::into_inner)
+    fn inject(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.inject.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn pop(&self) -> Option<Notified<Arc<Shared>>> {
-        self.queue().pop_front()
+    /// Whether this thread drives this runtime.
+    fn is_driving_here(&self) -> bool {
+        DRIVING.with(|d| std::ptr::eq(d.get(), self))
     }
 
     /// Runs `future` to completion on this thread, driving the runtime's tasks meanwhile.
     pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
         let _driving = super::context::enter_driving();
         let mut future = pin!(future);
-        let wake = Arc::new(BlockOnWake { woken: AtomicBool::new(true), unpark: self.unpark.clone(), thread: thread::current() });
+        let wake = Arc::new(BlockOnWake {
+            woken: AtomicBool::new(true),
+            driver: AtomicBool::new(false),
+            shared: self.clone(),
+            thread: thread::current(),
+        });
         let waker = Waker::from(wake.clone());
         let mut cx = Context::from_waker(&waker);
-        let me = thread::current().id();
-        // Give the driver up however this returns (a panic of the future included).
-        let _release = ReleaseDriver(self, me);
+        let mut drive: Option<Drive<'_>> = None;
         loop {
-            // Drive the runtime if no other thread does; else only wait for our future.
-            let driving = {
-                let mut t = self.driver_thread.lock().unwrap_or_else(PoisonError::into_inner);
-                match *t {
-                    None => {
-                        *t = Some(me);
-                        true
-                    }
-                    Some(id) => id == me,
-                }
-            };
+            if drive.is_none() && !self.driving.swap(true, Ordering::AcqRel) {
+                drive = Some(Drive::begin(self));
+                wake.driver.store(true, Ordering::Release);
+            }
             if wake.woken.swap(false, Ordering::AcqRel) {
                 if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
                     return v;
                 }
             }
-            if !driving {
-                // Another thread's block_on drives the tasks: sleep until our future is woken or
-                // the driving thread leaves (then one of us takes over).
-                self.blocked.lock().unwrap_or_else(PoisonError::into_inner).push(thread::current());
-                if !wake.woken.load(Ordering::Acquire) && self.driver_thread.lock().unwrap_or_else(PoisonError::into_inner).is_some() {
-                    thread::park();
-                }
-                self.blocked.lock().unwrap_or_else(PoisonError::into_inner).retain(|t| t.id() != me);
+            if drive.is_none() {
+                self.wait_for_driver(&wake);
                 continue;
             }
-            let mut ran = 0;
-            while ran < EVENT_INTERVAL {
-                let Some(task) = self.pop() else { break };
-                task.run();
-                ran += 1;
-            }
-            let more = !self.queue().is_empty() || wake.woken.load(Ordering::Acquire);
+            self.run_tasks();
+            let more = LOCAL.with(|q| !q.borrow().is_empty()) || !self.inject().is_empty() || wake.woken.load(Ordering::Acquire);
             if let Err(e) = self.driver.park(if more { Some(Duration::ZERO) } else { None }) {
                 panic!("runtime: the reactor failed: {e}");
             }
         }
     }
 
-    fn release_driver(&self, me: ThreadId) {
-        let mut t = self.driver_thread.lock().unwrap_or_else(PoisonError::into_inner);
-        if *t == Some(me) {
-            *t = None;
-            drop(t);
-            for waiting in self.blocked.lock().unwrap_or_else(PoisonError::into_inner).iter() {
-                waiting.unpark();
-            }
+    /// Runs up to `EVENT_INTERVAL` tasks.
+    fn run_tasks(&self) {
+        for tick in 0..EVENT_INTERVAL {
+            let local = if tick % GLOBAL_INTERVAL == GLOBAL_INTERVAL - 1 { None } else { LOCAL.with(|q| q.borrow_mut().pop_front()) };
+            let Some(task) = local.or_else(|| self.inject().pop_front()).or_else(|| LOCAL.with(|q| q.borrow_mut().pop_front())) else {
+                return;
+            };
+            task.run();
         }
+    }
+
+    /// Sleeps until the `block_on` future is woken or the driving thread leaves.
+    fn wait_for_driver(&self, wake: &BlockOnWake) {
+        let me = thread::current();
+        self.blocked.lock().unwrap_or_else(PoisonError::into_inner).push(me.clone());
+        if !wake.woken.load(Ordering::Acquire) && self.driving.load(Ordering::Acquire) {
+            thread::park();
+        }
+        self.blocked.lock().unwrap_or_else(PoisonError::into_inner).retain(|t| t.id() != me.id());
     }
 
     /// Drops every task's future and everything queued.
     pub(crate) fn shutdown(&self) {
         self.owned.close_and_shutdown_all();
-        let drained: Vec<_> = self.queue().drain(..).collect();
+        let drained: Vec<_> = self.inject().drain(..).collect();
         drop(drained);
+    }
+}
+
+/// The driving role of one `block_on` call: installs the local queue on the thread and, when
+/// dropped (returned or unwound), hands queued tasks to the inject queue, gives the role up and
+/// wakes the threads waiting to take it.
+struct Drive<'a> {
+    shared: &'a Shared,
+}
+
+impl<'a> Drive<'a> {
+    fn begin(shared: &'a Shared) -> Drive<'a> {
+        DRIVING.with(|d| d.set(shared));
+        Drive { shared }
+    }
+}
+
+impl Drop for Drive<'_> {
+    fn drop(&mut self) {
+        DRIVING.with(|d| d.set(std::ptr::null()));
+        let left: Queue = LOCAL.with(|q| std::mem::take(&mut *q.borrow_mut()));
+        if !left.is_empty() {
+            self.shared.inject().extend(left);
+        }
+        self.shared.driving.store(false, Ordering::Release);
+        for waiting in self.shared.blocked.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+            waiting.unpark();
+        }
     }
 }
 
@@ -156,30 +203,25 @@ impl Schedule for Arc<Shared> {
     }
 
     fn schedule(&self, task: Notified<Self>) {
-        self.queue().push_back(task);
-        // The driving thread checks the queue before it parks; only another thread must wake it
-        // (a user event: no system call unless it sleeps).
-        let driver = *self.driver_thread.lock().unwrap_or_else(PoisonError::into_inner);
-        if driver != Some(thread::current().id()) {
+        if self.is_driving_here() {
+            // The driving thread looks at its queue before it parks: no wake-up needed.
+            LOCAL.with(|q| q.borrow_mut().push_back(task));
+        } else {
+            self.inject().push_back(task);
             self.unpark.unpark();
         }
     }
 }
 
-/// Gives the driver up when `block_on` returns or unwinds.
-struct ReleaseDriver<'a>(&'a Shared, ThreadId);
-
-impl Drop for ReleaseDriver<'_> {
-    fn drop(&mut self) {
-        self.0.release_driver(self.1);
-    }
-}
-
 /// The waker of the `block_on` future: marks it woken and wakes whichever thread runs it
-/// (parked on the driver, or parked waiting for another thread's `block_on` to drive).
+/// (parked on the driver, or waiting for another thread's drive) — unless the `block_on` drives
+/// the runtime and the wake comes from the driving thread itself, which checks the flag before
+/// it parks.
 struct BlockOnWake {
     woken: AtomicBool,
-    unpark: Unpark,
+    /// This `block_on` holds the drive.
+    driver: AtomicBool,
+    shared: Arc<Shared>,
     thread: Thread,
 }
 
@@ -190,7 +232,9 @@ impl Wake for BlockOnWake {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::Release);
-        self.unpark.unpark();
-        self.thread.unpark();
+        if !(self.driver.load(Ordering::Acquire) && self.shared.is_driving_here()) {
+            self.shared.unpark.unpark();
+            self.thread.unpark();
+        }
     }
 }
