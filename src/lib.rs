@@ -9,6 +9,7 @@
 #![doc = include_str!("../README.md")]
 
 pub use executor::runtime;
+pub use executor::task::spawn_blocking;
 pub use executor::{spawn, Builder, Handle, Runtime};
 pub use reactor;
 

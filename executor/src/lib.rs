@@ -16,9 +16,11 @@
 //!                        ──▶ expired timers' wakers are woken
 //! ```
 //!
-//! Today: the task core (`task`), a hierarchical timing wheel (`time`), the driver that parks on
-//! `EventPoll`, and the current-thread runtime ([`runtime::Builder::new_current_thread`]). The
-//! multi-thread work-stealing scheduler, `spawn_blocking`, `JoinSet` and `interval` come next.
+//! Today: the task core (`task`: `spawn`, `JoinHandle`, `JoinSet`, `yield_now`,
+//! `spawn_blocking`), timers (`time`: a hierarchical timing wheel behind `sleep`, `timeout`,
+//! `interval`), the driver that parks on `EventPoll`, and the current-thread runtime
+//! ([`runtime::Builder::new_current_thread`]). The multi-thread work-stealing scheduler comes
+//! next (its local run queue is in `scheduler::queue`).
 //!
 //! ```
 //! use executor::runtime::Builder;
@@ -37,6 +39,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod blocking;
 mod driver;
 mod loom;
 pub mod runtime;

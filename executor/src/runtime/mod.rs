@@ -16,6 +16,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::blocking::{BlockingPool, Spawner};
 use crate::task::JoinHandle;
 
 /// Configures and builds a [`Runtime`].
@@ -28,12 +29,18 @@ use crate::task::JoinHandle;
 #[derive(Debug)]
 pub struct Builder {
     thread_name: String,
+    max_blocking_threads: usize,
+    thread_keep_alive: Duration,
 }
 
 impl Builder {
     /// A builder for a runtime whose tasks all run on the thread that calls `block_on`.
     pub fn new_current_thread() -> Builder {
-        Builder { thread_name: "runtime-worker".to_string() }
+        Builder {
+            thread_name: "runtime-worker".to_string(),
+            max_blocking_threads: crate::blocking::DEFAULT_MAX_THREADS,
+            thread_keep_alive: crate::blocking::DEFAULT_KEEP_ALIVE,
+        }
     }
 
     /// Accepted for familiarity with tokio: the I/O and timer drivers are always on.
@@ -41,23 +48,53 @@ impl Builder {
         self
     }
 
-    /// The name of threads the runtime starts.
+    /// The name of threads the runtime starts (the [`spawn_blocking`](crate::task::spawn_blocking)
+    /// pool's threads included).
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
         self.thread_name = name.into();
         self
     }
 
-    /// Builds the runtime: creates its `EventPoll` and timers.
+    /// The most threads the [`spawn_blocking`](crate::task::spawn_blocking) pool runs at once
+    /// (512 by default, as tokio). They are started on demand; when all are busy, further
+    /// closures wait in a FIFO queue until one is free.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is 0.
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Builder {
+        assert!(n > 0, "max_blocking_threads cannot be 0");
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long a [`spawn_blocking`](crate::task::spawn_blocking) thread waits for more work
+    /// before it exits (10 s by default, as tokio).
+    pub fn thread_keep_alive(&mut self, duration: Duration) -> &mut Builder {
+        self.thread_keep_alive = duration;
+        self
+    }
+
+    /// Builds the runtime: creates its `EventPoll`, timers and (threadless) blocking pool.
     pub fn build(&mut self) -> io::Result<Runtime> {
-        Ok(Runtime { handle: Handle { shared: Shared::new()? } })
+        let blocking_pool = BlockingPool::new(self.thread_name.clone(), self.max_blocking_threads, self.thread_keep_alive);
+        let handle = Handle { shared: Shared::new()?, blocking: blocking_pool.spawner().clone() };
+        blocking_pool.set_handle(handle.clone());
+        Ok(Runtime { handle, blocking_pool })
     }
 }
 
-/// An async runtime: a scheduler, the reactor's `EventPoll` it parks on, and timers.
+/// An async runtime: a scheduler, the reactor's `EventPoll` it parks on, timers, and the
+/// [`spawn_blocking`](crate::task::spawn_blocking) pool.
 ///
-/// Dropping it drops every task's future (in the dropping thread) and closes the reactor.
+/// Dropping it is [`shutdown_timeout`](Runtime::shutdown_timeout) with a 10 s bound: it drops
+/// every task's future (in the dropping thread), cancels the blocking closures that have not
+/// started, and waits for the running ones to return — but never more than 10 s, so a stuck
+/// closure cannot hang the process at exit; after that its thread is detached. The reactor is
+/// closed once the last [`Handle`] (a detached thread holds one) is gone.
 pub struct Runtime {
     handle: Handle,
+    blocking_pool: BlockingPool,
 }
 
 impl Runtime {
@@ -84,6 +121,16 @@ impl Runtime {
         self.handle.spawn(future)
     }
 
+    /// Runs a blocking closure on the runtime's blocking pool; see
+    /// [`spawn_blocking`](crate::task::spawn_blocking).
+    pub fn spawn_blocking<F, R>(&self, func: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(func)
+    }
+
     /// A handle to the runtime.
     pub fn handle(&self) -> &Handle {
         &self.handle
@@ -94,18 +141,50 @@ impl Runtime {
         self.handle.enter()
     }
 
-    /// Shuts the runtime down: drops every task. The current-thread runtime has no blocking
-    /// pool yet, so nothing can outlive the call and `timeout` is not waited on.
-    pub fn shutdown_timeout(self, timeout: Duration) {
-        let _ = timeout;
-        drop(self);
+    /// Shuts the runtime down, waiting at most `timeout` for running blocking closures.
+    ///
+    /// In order: every task's future is dropped (in this thread); every
+    /// [`spawn_blocking`](crate::task::spawn_blocking) closure that has not started is dropped
+    /// without running (its `JoinHandle` yields a cancelled `JoinError`); then the call waits
+    /// until the blocking pool's threads have exited — idle ones exit at once, busy ones when
+    /// their closure returns — but at most `timeout`. Threads still running a closure after that
+    /// are detached: they exit when the closure returns. Later `spawn` and `spawn_blocking` calls
+    /// through a [`Handle`] get a cancelled `JoinHandle`.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let rt = executor::Runtime::new()?;
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// rt.spawn_blocking(move || rx.recv()); // stuck until `tx` is used or dropped
+    /// let start = Instant::now();
+    /// rt.shutdown_timeout(Duration::from_millis(50));
+    /// assert!(start.elapsed() < Duration::from_secs(5));
+    /// drop(tx); // the detached thread now returns and exits
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shutdown(timeout);
+    }
+
+    /// Shuts the runtime down without waiting for running blocking closures: like
+    /// [`shutdown_timeout`](Runtime::shutdown_timeout) with a zero timeout.
+    pub fn shutdown_background(self) {
+        self.shutdown_timeout(Duration::ZERO);
+    }
+
+    /// Shuts down the tasks, then the blocking pool (waiting at most `timeout`). Idempotent: the
+    /// `Drop` after `shutdown_timeout` returns at once.
+    fn shutdown(&mut self, timeout: Duration) {
+        let _ctx = self.handle.enter();
+        self.handle.shared.shutdown();
+        self.blocking_pool.shutdown(timeout);
     }
 }
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        let _ctx = self.handle.enter();
-        self.handle.shared.shutdown();
+        self.shutdown(crate::blocking::DEFAULT_SHUTDOWN_TIMEOUT);
     }
 }
 
@@ -119,6 +198,7 @@ impl fmt::Debug for Runtime {
 #[derive(Clone)]
 pub struct Handle {
     pub(crate) shared: Arc<Shared>,
+    pub(crate) blocking: Spawner,
 }
 
 impl Handle {
@@ -146,6 +226,16 @@ impl Handle {
         F::Output: Send + 'static,
     {
         self.shared.spawn(future)
+    }
+
+    /// Runs a blocking closure on the runtime's blocking pool; see
+    /// [`spawn_blocking`](crate::task::spawn_blocking).
+    pub fn spawn_blocking<F, R>(&self, func: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.blocking.spawn_blocking(func)
     }
 
     /// Runs `future` to completion on this thread (see [`Runtime::block_on`]).

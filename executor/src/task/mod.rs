@@ -47,6 +47,7 @@ mod loom_tests;
 mod join_set;
 mod spawn;
 
+pub use crate::blocking::spawn_blocking;
 pub use error::{Id, JoinError};
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
