@@ -42,6 +42,7 @@
 mod blocking;
 mod driver;
 mod loom;
+mod scheduler;
 pub mod runtime;
 pub mod task;
 pub mod time;

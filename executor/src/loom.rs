@@ -11,6 +11,8 @@
 #[cfg(not(loom))]
 mod imp {
     pub(crate) mod sync {
+        pub(crate) use std::sync::Arc;
+
         /// `std::sync::Mutex` whose `lock` ignores poisoning: the data guarded
         /// here (intrusive list links, run queues) stays consistent across a
         /// panic because no user code runs while the lock is held.
@@ -28,7 +30,7 @@ mod imp {
         }
 
         pub(crate) mod atomic {
-            pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+            pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
         }
     }
 
@@ -58,6 +60,8 @@ mod imp {
 #[cfg(loom)]
 mod imp {
     pub(crate) mod sync {
+        pub(crate) use loom::sync::Arc;
+
         /// loom's `Mutex` whose `lock` ignores poisoning (same API as the std flavour).
         #[derive(Debug)]
         pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
@@ -73,7 +77,7 @@ mod imp {
         }
 
         pub(crate) mod atomic {
-            pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+            pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
         }
     }
 
