@@ -23,8 +23,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-/// The data of the unpark user event.
+/// The data of the unpark user event (edge-triggered: "look again").
 const UNPARK: u64 = u64::MAX;
+
+/// The data of the worker wake-up user event (counting: each trigger wakes one parked worker).
+const WAKE_WORKER: u64 = u64::MAX - 1;
 
 /// Events harvested per park.
 const HARVEST: usize = 256;
@@ -34,6 +37,7 @@ const HARVEST: usize = 256;
 pub(crate) struct Driver {
     ep: EventPoll,
     unpark: Arc<UserEvent>,
+    wake_worker: UserEvent,
     timers: Timers,
 }
 
@@ -51,8 +55,15 @@ impl Driver {
     pub(crate) fn new() -> io::Result<Driver> {
         let ep = EventPoll::new()?;
         let unpark = Arc::new(ep.user_event(UNPARK)?);
+        let wake_worker = ep.user_semaphore(WAKE_WORKER)?;
         let timers = Timers::new(Unpark(unpark.clone()));
-        Ok(Driver { ep, unpark, timers })
+        Ok(Driver { ep, unpark, wake_worker, timers })
+    }
+
+    /// Wakes exactly one thread parked in [`park`](Self::park) (a counting user event: `n`
+    /// calls wake `n` parked threads, one each, whenever they park).
+    pub(crate) fn wake_one_worker(&self) {
+        self.wake_worker.trigger();
     }
 
     pub(crate) fn unpark_handle(&self) -> Unpark {
@@ -64,31 +75,38 @@ impl Driver {
     }
 
     /// Sleeps until unparked, an event arrives, a timer expires or `timeout` passes
-    /// (`Some(ZERO)` only collects what is ready), then wakes what is due.
-    pub(crate) fn park(&self, timeout: Option<Duration>) -> io::Result<()> {
-        let timeout = self.timers.begin_park(timeout);
-        let res = self.ep.harvest(HARVEST, timeout, |_events: Events, data| {
-            if data != UNPARK {
+    /// (`Some(ZERO)` only collects what is ready), then wakes what is due. Several threads may
+    /// park at once: they queue on the `EventPoll`'s wait queue. Returns whether this park
+    /// consumed a [`wake_one_worker`](Self::wake_one_worker) wake-up.
+    pub(crate) fn park(&self, timeout: Option<Duration>) -> io::Result<bool> {
+        let (timeout, parked) = self.timers.begin_park(timeout);
+        let mut worker_woken = false;
+        let res = self.ep.harvest(HARVEST, timeout, |_events: Events, data| match data {
+            UNPARK => {}
+            WAKE_WORKER => worker_woken = true,
+            _ => {
                 // I/O readiness dispatch arrives with the net crate's registrations.
             }
         });
-        self.timers.end_park();
+        self.timers.end_park(parked);
         match res {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
         self.timers.fire_due();
-        Ok(())
+        Ok(worker_woken)
     }
 }
 
 /// The runtime's timers: a hierarchical timing wheel of wakers, in milliseconds since `start`.
 ///
-/// A timer inserted while the driver sleeps must shorten the sleep if it is due sooner: the
-/// driver records, under the wheel's lock, the deadline it sleeps until (`parked_until`), and
-/// an insert checks it under the same lock, so either the park's timeout accounts for the new
-/// timer or the insert sees the park and unparks the driver.
+/// A timer inserted while a thread sleeps in the driver must shorten the sleep if it is due
+/// sooner: each parking thread records, under the wheel's lock, the deadline it sleeps until
+/// (`parked`, a multiset: several workers may sleep at once), and an insert checks the earliest
+/// under the same lock, so either the park's timeout accounts for the new timer or the insert
+/// sees the park and unparks the driver (any woken thread fires timers and re-parks with the
+/// new deadline).
 pub(crate) struct Timers {
     start: Instant,
     wheel: Mutex<TimerState>,
@@ -97,13 +115,24 @@ pub(crate) struct Timers {
 
 struct TimerState {
     wheel: Wheel<Waker>,
-    /// 0: the driver is not parked; else it sleeps until this deadline (ms), `u64::MAX` for ever.
-    parked_until: u64,
+    /// Deadlines (ms; `u64::MAX` for ever) the parked threads sleep until, with multiplicity.
+    parked: std::collections::BTreeMap<u64, usize>,
+}
+
+impl TimerState {
+    /// Whether a parked thread sleeps past `deadline` (and must be woken for it).
+    fn sleeps_past(&self, deadline: u64) -> bool {
+        self.parked.keys().next().is_some_and(|&earliest| deadline < earliest)
+    }
 }
 
 impl Timers {
     fn new(unpark: Unpark) -> Timers {
-        Timers { start: Instant::now(), wheel: Mutex::new(TimerState { wheel: Wheel::new(), parked_until: 0 }), unpark }
+        Timers {
+            start: Instant::now(),
+            wheel: Mutex::new(TimerState { wheel: Wheel::new(), parked: std::collections::BTreeMap::new() }),
+            unpark,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, TimerState> {
@@ -129,7 +158,7 @@ impl Timers {
         let deadline = self.deadline_ms(at);
         let mut st = self.lock();
         let key = st.wheel.insert(deadline, waker);
-        let wake = st.parked_until != 0 && deadline < st.parked_until;
+        let wake = st.sleeps_past(deadline);
         drop(st);
         if wake {
             self.unpark.unpark();
@@ -148,7 +177,7 @@ impl Timers {
         if st.wheel.deadline(key) != Some(deadline) {
             st.wheel.reset(key, deadline);
         }
-        let wake = st.parked_until != 0 && deadline < st.parked_until;
+        let wake = st.sleeps_past(deadline);
         drop(st);
         if wake {
             self.unpark.unpark();
@@ -166,9 +195,9 @@ impl Timers {
         self.lock().wheel.len()
     }
 
-    /// Records that the driver is about to sleep and returns how long it may: the smaller of
-    /// `timeout` and the time to the nearest deadline.
-    fn begin_park(&self, timeout: Option<Duration>) -> Option<Duration> {
+    /// Records that a thread is about to sleep and returns how long it may (the smaller of
+    /// `timeout` and the time to the nearest deadline) and the deadline it recorded.
+    fn begin_park(&self, timeout: Option<Duration>) -> (Option<Duration>, u64) {
         let now = self.now_ms();
         let mut st = self.lock();
         let next = st.wheel.next_expiration();
@@ -177,15 +206,19 @@ impl Timers {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        st.parked_until = match timeout {
-            None => u64::MAX,
-            Some(t) => (now + t.as_millis() as u64).max(1),
-        };
-        timeout
+        let until = timeout.map_or(u64::MAX, |t| now.saturating_add(t.as_millis() as u64));
+        *st.parked.entry(until).or_insert(0) += 1;
+        (timeout, until)
     }
 
-    fn end_park(&self) {
-        self.lock().parked_until = 0;
+    fn end_park(&self, until: u64) {
+        let mut st = self.lock();
+        if let Some(n) = st.parked.get_mut(&until) {
+            *n -= 1;
+            if *n == 0 {
+                st.parked.remove(&until);
+            }
+        }
     }
 
     /// Wakes every timer whose deadline has passed, outside the lock.

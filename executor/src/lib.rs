@@ -16,11 +16,12 @@
 //!                        ──▶ expired timers' wakers are woken
 //! ```
 //!
-//! Today: the task core (`task`: `spawn`, `JoinHandle`, `JoinSet`, `yield_now`,
+//! The pieces: the task core (`task`: `spawn`, `JoinHandle`, `JoinSet`, `yield_now`,
 //! `spawn_blocking`), timers (`time`: a hierarchical timing wheel behind `sleep`, `timeout`,
-//! `interval`), the driver that parks on `EventPoll`, and the current-thread runtime
-//! ([`runtime::Builder::new_current_thread`]). The multi-thread work-stealing scheduler comes
-//! next (its local run queue is in `scheduler::queue`).
+//! `interval`), the driver that parks on `EventPoll`, and two schedulers
+//! ([`runtime::Builder`]): multi-thread (workers with a LIFO slot, a lock-free local queue
+//! stolen from by halves, a global inject queue, parking on the `EventPoll`'s exclusive wait
+//! queue) and current-thread.
 //!
 //! ```
 //! use executor::runtime::Builder;
@@ -42,8 +43,8 @@
 mod blocking;
 mod driver;
 mod loom;
-mod scheduler;
 pub mod runtime;
+mod scheduler;
 pub mod task;
 pub mod time;
 

@@ -475,6 +475,34 @@ impl EventPoll {
             lock(&inner.lock).items.insert(Item::new(Source::User, Events::IN | Events::ET | Events::ERR | Events::HUP, data));
         Ok(UserEvent { inner: Arc::clone(inner), index, token })
     }
+
+    /// Creates a *counting* user-space event source: every [`trigger`](UserEvent::trigger) adds
+    /// one unit, every report of it delivers (and consumes) one unit, and it stays on the ready
+    /// list while units remain — so `n` triggers reach `n` waiters, one each, through the same
+    /// wake chain that passes a level-triggered item from waiter to waiter. It is the
+    /// user-space analogue of an `EFD_SEMAPHORE` eventfd registered level-triggered whose
+    /// waiters each read once; the runtime wakes parked workers with it.
+    ///
+    /// ```
+    /// use reactor::{EpollEvent, EventPoll, Events};
+    /// let ep = EventPoll::new()?;
+    /// let sem = ep.user_semaphore(9)?;
+    /// sem.trigger();
+    /// sem.trigger();
+    /// let mut buf = [EpollEvent::default(); 8];
+    /// assert_eq!(ep.wait(&mut buf, 0)?, 1); // one unit per report
+    /// assert_eq!(buf[0], EpollEvent::new(Events::IN, 9));
+    /// assert_eq!(ep.wait(&mut buf, 0)?, 1);
+    /// assert_eq!(ep.wait(&mut buf, 0)?, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn user_semaphore(&self, data: u64) -> io::Result<UserEvent> {
+        let inner = &self.inner;
+        let _tree = lock(&inner.mtx);
+        inner.owner.charge()?;
+        let (index, token) = lock(&inner.lock).items.insert(Item::new(Source::User, Events::IN | Events::ERR | Events::HUP, data));
+        Ok(UserEvent { inner: Arc::clone(inner), index, token })
+    }
 }
 
 impl AsRawFd for EventPoll {
@@ -722,6 +750,10 @@ impl Inner {
                         b.pfds[b.npfds] = sys::PollFd { fd, events: sys::POLL_ALL, revents: 0 };
                         b.npfds += 1;
                     }
+                    // A counting user event is ready while it has units.
+                    Source::User if !item.events.contains(Events::ET) => {
+                        e.revents = if item.seen > 0 { Events::IN } else { Events::empty() };
+                    }
                     Source::Fd(_) | Source::User => {}
                 }
                 b.entries[b.len] = e;
@@ -760,9 +792,17 @@ impl Inner {
                 b.out[b.nout] = (revents, item.data);
                 b.nout += 1;
                 res += 1;
-                if item.events.contains(Events::ONESHOT) {
+                let requeue = if item.source() == Source::User && !item.events.contains(Events::ET) {
+                    // A counting user event: one unit per report; queued again while any remain.
+                    item.seen -= 1;
+                    item.seen > 0
+                } else if item.events.contains(Events::ONESHOT) {
                     item.events &= Events::PRIVATE;
-                } else if !item.events.contains(Events::ET) {
+                    false
+                } else {
+                    !item.events.contains(Events::ET)
+                };
+                if requeue {
                     let State { rdllist, items, .. } = &mut *st;
                     rdllist.push_back(items, index);
                 }
@@ -864,8 +904,9 @@ impl WakeList {
 }
 
 /// A user-space event source: [`trigger`](UserEvent::trigger) from any thread makes the
-/// instance report `IN` with this source's data, edge-triggered (one report per batch of
-/// triggers), and wakes one waiter.
+/// instance report `IN` with this source's data and wakes one waiter. Made by
+/// [`EventPoll::user_event`] it is edge-triggered (one report per batch of triggers); made by
+/// [`EventPoll::user_semaphore`] it counts (one report per trigger, each to one waiter).
 ///
 /// It is the wake-up path of the runtime (unpark, timers): a trigger costs no system call when
 /// no thread sleeps, one futex wake when a thread sleeps on the wait queue, and one eventfd
@@ -900,7 +941,12 @@ impl UserEvent {
         let (wake, signal) = {
             let mut st = lock(&inner.lock);
             let Some((index, item)) = st.items.resolve(self.token) else { return };
-            (item.hint, item.hint_exact) = (Events::IN, true);
+            if item.events.contains(Events::ET) {
+                (item.hint, item.hint_exact) = (Events::IN, true);
+            } else {
+                // A counting user event (`user_semaphore`): one more unit.
+                item.seen = item.seen.saturating_add(1);
+            }
             st.queue(index);
             (st.wake_one(), st.signal(inner.exposed()))
         };
@@ -977,6 +1023,39 @@ mod tests {
             drop(dup);
         }
         assert_eq!(owner.watches(), 0);
+    }
+
+    #[test]
+    fn a_counting_user_event_reaches_one_waiter_per_trigger() {
+        let ep = EventPoll::new().unwrap();
+        let sem = ep.user_semaphore(5).unwrap();
+        let returned = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                s.spawn(|| {
+                    let mut buf = [EpollEvent::default(); 8];
+                    let n = ep.wait(&mut buf, -1).unwrap();
+                    assert_eq!(&buf[..n], &[EpollEvent::new(Events::IN, 5)]);
+                    returned.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                });
+            }
+            // All three asleep: one in the OS poll, two on the wait queue.
+            until(&ep, |st| st.poller_sleeping && st.wq.len() == 2);
+            sem.trigger();
+            sem.trigger();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while returned.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+                assert!(Instant::now() < deadline, "two triggers did not reach two waiters");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            // The units are spent: the third waiter stays asleep until a third trigger.
+            std::thread::sleep(Duration::from_millis(20));
+            assert_eq!(returned.load(std::sync::atomic::Ordering::SeqCst), 2);
+            sem.trigger();
+        });
+        assert_eq!(returned.into_inner(), 3);
+        let mut buf = [EpollEvent::default(); 8];
+        assert_eq!(ep.wait(&mut buf, 0).unwrap(), 0);
     }
 
     #[test]

@@ -47,8 +47,10 @@ pub(crate) struct Item {
     /// The readiness the latest OS event reported (see `os_event`), or IN for a triggered
     /// user event.
     pub(crate) hint: Events,
-    /// Sequence number of the last OS poll that delivered an event for this item: proof that the
-    /// registered file was still open then.
+    /// For a descriptor, the sequence number of the last OS poll that delivered an event for
+    /// this item: proof that the registered file was still open then. For a counting user event
+    /// ([`EventPoll::user_semaphore`](crate::EventPoll::user_semaphore)), the units not yet
+    /// delivered.
     pub(crate) seen: u32,
     /// The watched file descriptor, or -1 for a user-space source.
     fd: RawFd,

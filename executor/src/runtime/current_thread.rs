@@ -118,6 +118,8 @@ impl Shared {
         let waker = Waker::from(wake.clone());
         let mut cx = Context::from_waker(&waker);
         let mut drive: Option<Drive<'_>> = None;
+        // Tasks run (and block_on polls) since the driver was last polled.
+        let mut since_park = 0;
         loop {
             if drive.is_none() && !self.driving.swap(true, Ordering::AcqRel) {
                 drive = Some(Drive::begin(self));
@@ -132,7 +134,14 @@ impl Shared {
                 self.wait_for_driver(&wake);
                 continue;
             }
-            self.run_tasks();
+            since_park += self.run_tasks();
+            // The block_on future was woken (by a task that just ran): poll it before anything
+            // else, but still visit the driver every EVENT_INTERVAL tasks.
+            if wake.woken.load(Ordering::Acquire) && since_park < EVENT_INTERVAL {
+                since_park += 1;
+                continue;
+            }
+            since_park = 0;
             let more = LOCAL.with(|q| !q.borrow().is_empty()) || !self.inject().is_empty() || wake.woken.load(Ordering::Acquire);
             if let Err(e) = self.driver.park(if more { Some(Duration::ZERO) } else { None }) {
                 panic!("runtime: the reactor failed: {e}");
@@ -140,15 +149,16 @@ impl Shared {
         }
     }
 
-    /// Runs up to `EVENT_INTERVAL` tasks.
-    fn run_tasks(&self) {
+    /// Runs up to `EVENT_INTERVAL` tasks; returns how many ran.
+    fn run_tasks(&self) -> usize {
         for tick in 0..EVENT_INTERVAL {
             let local = if tick % GLOBAL_INTERVAL == GLOBAL_INTERVAL - 1 { None } else { LOCAL.with(|q| q.borrow_mut().pop_front()) };
             let Some(task) = local.or_else(|| self.inject().pop_front()).or_else(|| LOCAL.with(|q| q.borrow_mut().pop_front())) else {
-                return;
+                return tick;
             };
             task.run();
         }
+        EVENT_INTERVAL
     }
 
     /// Sleeps until the `block_on` future is woken or the driving thread leaves.

@@ -1,15 +1,18 @@
 //! The runtime: [`Builder`], [`Runtime`] and [`Handle`].
 //!
-//! Today the runtime has one flavor, the current-thread scheduler: the thread in
-//! [`Runtime::block_on`] runs the spawned tasks and parks on the reactor's `EventPoll` when
-//! there is nothing to run. The multi-thread scheduler is the next step of this crate; until it
-//! lands, [`Builder::new_multi_thread`] is not offered rather than faked.
+//! Two flavors, as in tokio:
+//!
+//! * **multi-thread** ([`Builder::new_multi_thread`], the default of `Runtime::new`): worker
+//!   threads with work-stealing run the tasks and park on the reactor's `EventPoll`;
+//! * **current-thread** ([`Builder::new_current_thread`]): the thread in
+//!   [`Runtime::block_on`] runs the tasks and parks on the `EventPoll` when there is nothing to
+//!   run.
 
 pub(crate) mod context;
 mod current_thread;
+mod multi_thread;
 
 pub use context::EnterGuard;
-use current_thread::Shared;
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -28,19 +31,50 @@ use crate::task::JoinHandle;
 /// ```
 #[derive(Debug)]
 pub struct Builder {
+    flavor: Flavor,
+    worker_threads: Option<usize>,
     thread_name: String,
     max_blocking_threads: usize,
     thread_keep_alive: Duration,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    CurrentThread,
+    MultiThread,
+}
+
 impl Builder {
-    /// A builder for a runtime whose tasks all run on the thread that calls `block_on`.
-    pub fn new_current_thread() -> Builder {
+    fn new(flavor: Flavor) -> Builder {
         Builder {
+            flavor,
+            worker_threads: None,
             thread_name: "runtime-worker".to_string(),
             max_blocking_threads: crate::blocking::DEFAULT_MAX_THREADS,
             thread_keep_alive: crate::blocking::DEFAULT_KEEP_ALIVE,
         }
+    }
+
+    /// A builder for a runtime whose tasks all run on the thread that calls `block_on`.
+    pub fn new_current_thread() -> Builder {
+        Builder::new(Flavor::CurrentThread)
+    }
+
+    /// A builder for a runtime with worker threads (one per CPU by default) that share the tasks
+    /// by work stealing.
+    pub fn new_multi_thread() -> Builder {
+        Builder::new(Flavor::MultiThread)
+    }
+
+    /// The number of worker threads of a multi-thread runtime (default: the number of CPUs).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is 0.
+    pub fn worker_threads(&mut self, n: usize) -> &mut Builder {
+        assert!(n > 0, "worker_threads cannot be 0");
+        self.worker_threads = Some(n);
+        self
     }
 
     /// Accepted for familiarity with tokio: the I/O and timer drivers are always on.
@@ -78,8 +112,18 @@ impl Builder {
     /// Builds the runtime: creates its `EventPoll`, timers and (threadless) blocking pool.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let blocking_pool = BlockingPool::new(self.thread_name.clone(), self.max_blocking_threads, self.thread_keep_alive);
-        let handle = Handle { shared: Shared::new()?, blocking: blocking_pool.spawner().clone() };
+        let scheduler = match self.flavor {
+            Flavor::CurrentThread => Scheduler::CurrentThread(current_thread::Shared::new()?),
+            Flavor::MultiThread => {
+                let n = self.worker_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                Scheduler::MultiThread(multi_thread::Shared::new(n)?)
+            }
+        };
+        let handle = Handle { scheduler, blocking: blocking_pool.spawner().clone() };
         blocking_pool.set_handle(handle.clone());
+        if let Scheduler::MultiThread(shared) = &handle.scheduler {
+            shared.launch(&self.thread_name, &handle)?;
+        }
         Ok(Runtime { handle, blocking_pool })
     }
 }
@@ -98,9 +142,9 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// A current-thread runtime with default settings.
+    /// A multi-thread runtime with default settings (one worker per CPU).
     pub fn new() -> io::Result<Runtime> {
-        Builder::new_current_thread().build()
+        Builder::new_multi_thread().build()
     }
 
     /// Runs `future` to completion on this thread, running spawned tasks meanwhile.
@@ -177,7 +221,10 @@ impl Runtime {
     /// `Drop` after `shutdown_timeout` returns at once.
     fn shutdown(&mut self, timeout: Duration) {
         let _ctx = self.handle.enter();
-        self.handle.shared.shutdown();
+        match &self.handle.scheduler {
+            Scheduler::CurrentThread(shared) => shared.shutdown(),
+            Scheduler::MultiThread(shared) => shared.shutdown(timeout),
+        }
         self.blocking_pool.shutdown(timeout);
     }
 }
@@ -190,15 +237,26 @@ impl Drop for Runtime {
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime").field("flavor", &"current_thread").finish_non_exhaustive()
+        let flavor = match self.handle.scheduler {
+            Scheduler::CurrentThread(_) => "current_thread",
+            Scheduler::MultiThread(_) => "multi_thread",
+        };
+        f.debug_struct("Runtime").field("flavor", &flavor).finish_non_exhaustive()
     }
 }
 
 /// A handle to a runtime: spawn onto it, or enter its context, from anywhere.
 #[derive(Clone)]
 pub struct Handle {
-    pub(crate) shared: Arc<Shared>,
+    scheduler: Scheduler,
     pub(crate) blocking: Spawner,
+}
+
+/// The scheduler of a runtime, by flavor.
+#[derive(Clone)]
+enum Scheduler {
+    CurrentThread(Arc<current_thread::Shared>),
+    MultiThread(Arc<multi_thread::Shared>),
 }
 
 impl Handle {
@@ -225,7 +283,18 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shared.spawn(future)
+        match &self.scheduler {
+            Scheduler::CurrentThread(shared) => shared.spawn(future),
+            Scheduler::MultiThread(shared) => shared.spawn(future),
+        }
+    }
+
+    /// The runtime's driver (timers, the reactor).
+    pub(crate) fn driver(&self) -> &crate::driver::Driver {
+        match &self.scheduler {
+            Scheduler::CurrentThread(shared) => shared.driver(),
+            Scheduler::MultiThread(shared) => shared.driver(),
+        }
     }
 
     /// Runs a blocking closure on the runtime's blocking pool; see
@@ -241,7 +310,10 @@ impl Handle {
     /// Runs `future` to completion on this thread (see [`Runtime::block_on`]).
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _ctx = self.enter();
-        self.shared.block_on(future)
+        match &self.scheduler {
+            Scheduler::CurrentThread(shared) => shared.block_on(future),
+            Scheduler::MultiThread(shared) => shared.block_on(future),
+        }
     }
 
     /// Makes this runtime the current one until the guard is dropped.

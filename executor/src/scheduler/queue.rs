@@ -262,13 +262,9 @@ impl<T> Local<T> {
         self.len() == 0
     }
 
-    /// Whether the queue holds at least one task.
-    pub(crate) fn has_tasks(&self) -> bool {
-        !self.is_empty()
-    }
-
     /// Number of tasks that can be pushed before the queue overflows (slots being read by a
     /// stealer count as used).
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn remaining_slots(&self) -> usize {
         let (steal, _) = unpack(self.inner.head.load(Acquire));
         LOCAL_QUEUE_CAPACITY - self.inner.tail.load(Relaxed).wrapping_sub(steal) as usize
@@ -500,13 +496,13 @@ mod tests {
     #[test]
     fn pops_in_fifo_order() {
         let (_steal, mut local) = local();
-        assert!(local.is_empty() && !local.has_tasks());
+        assert!(local.is_empty());
         assert_eq!(local.pop(), None);
         for i in 0..10 {
             local.push_back_or_overflow(i, &NoOverflow);
         }
         assert_eq!(local.len(), 10);
-        assert!(local.has_tasks());
+        assert!(!local.is_empty());
         assert_eq!(local.remaining_slots(), CAP - 10);
         assert_eq!(drain(&mut local), (0..10).collect::<Vec<_>>());
         assert_eq!(local.remaining_slots(), CAP);

@@ -56,7 +56,7 @@ impl Sleep {
         let this = self.get_mut();
         this.deadline = deadline;
         if let Some(key) = this.key.take() {
-            this.handle.shared.driver().timers().remove(key);
+            this.handle.driver().timers().remove(key);
         }
     }
 }
@@ -66,7 +66,7 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let timers = this.handle.shared.driver().timers();
+        let timers = this.handle.driver().timers();
         if Instant::now() >= this.deadline {
             if let Some(key) = this.key.take() {
                 timers.remove(key);
@@ -84,7 +84,7 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.handle.shared.driver().timers().remove(key);
+            self.handle.driver().timers().remove(key);
         }
     }
 }
@@ -103,7 +103,7 @@ mod tests {
     use tokio_test::{assert_pending, assert_ready, assert_ready_err, task};
 
     fn pending_timers(rt: &Runtime) -> usize {
-        rt.handle().shared.driver().timers().len()
+        rt.handle().driver().timers().len()
     }
 
     #[test]

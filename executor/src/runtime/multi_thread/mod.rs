@@ -1,0 +1,248 @@
+//! The multi-thread scheduler: `N` workers, each with a bounded local run queue (stealable, see
+//! `scheduler::queue`) and a LIFO slot, a global inject queue, work stealing, and idle workers
+//! parked on the reactor's `EventPoll`.
+//!
+//! Where a runnable task goes:
+//!
+//! ```text
+//!   woken / spawned on a worker ──▶ that worker's LIFO slot (the previous occupant moves to the
+//!                                   back of its local queue, and an idle worker may be woken)
+//!   yield_now on a worker ──────▶ the back of that worker's local queue
+//!   woken / spawned elsewhere ──▶ inject queue, then one parked worker is woken
+//!   local queue full ───────────▶ half of it moves to the inject queue
+//! ```
+//!
+//! Where a worker finds work (`worker::next_task`): the inject queue every `GLOBAL_INTERVAL`
+//! ticks; the LIFO slot, at most `MAX_LIFO_POLLS` times in a row (so two tasks that keep waking
+//! each other cannot starve the rest: tokio#4941); its local queue; the inject queue; then it
+//! *searches*: steals half of another worker's queue. Every `EVENT_INTERVAL` ticks it polls the
+//! driver without blocking, so I/O and timers are served even while queues are full.
+//!
+//! Parking: a worker with nothing to do parks on the driver, i.e. waits on the reactor's
+//! `EventPoll`: one parked worker sleeps in the OS poll, the others on the instance's exclusive
+//! wait queue. Waking a parked worker triggers the driver's counting user event, which reaches
+//! exactly one of them, and only when no worker is already searching (`idle.rs`).
+
+mod idle;
+mod worker;
+
+use crate::driver::Driver;
+use crate::scheduler::queue::{self, Overflow, Steal};
+use crate::task::{Id, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use idle::Idle;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+type Task_ = Notified<Arc<Shared>>;
+
+/// State shared by the workers, the handles and the tasks (the tasks' scheduler).
+pub(crate) struct Shared {
+    /// Other workers' view of each worker's local queue.
+    remotes: Box<[Steal<Task_>]>,
+    inject: Mutex<VecDeque<Task_>>,
+    /// Length of `inject`, readable without the lock.
+    inject_len: AtomicUsize,
+    idle: Idle,
+    owned: OwnedTasks<Arc<Shared>>,
+    driver: Driver,
+    shutdown: AtomicBool,
+    threads: Mutex<Vec<thread::JoinHandle<()>>>,
+    /// The workers' local queues until `launch` hands them to the threads.
+    locals: Mutex<Vec<queue::Local<Task_>>>,
+}
+
+impl Shared {
+    /// The shared state of `workers` workers; [`launch`](Self::launch) starts them.
+    pub(crate) fn new(workers: usize) -> io::Result<Arc<Shared>> {
+        let mut remotes = Vec::with_capacity(workers);
+        let mut locals = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (steal, local) = queue::local();
+            remotes.push(steal);
+            locals.push(local);
+        }
+        Ok(Arc::new(Shared {
+            remotes: remotes.into_boxed_slice(),
+            inject: Mutex::new(VecDeque::new()),
+            inject_len: AtomicUsize::new(0),
+            idle: Idle::new(workers),
+            owned: OwnedTasks::new(),
+            driver: Driver::new()?,
+            shutdown: AtomicBool::new(false),
+            threads: Mutex::new(Vec::new()),
+            locals: Mutex::new(locals),
+        }))
+    }
+
+    /// Starts the worker threads, named `name`, each in the context of `handle`.
+    pub(crate) fn launch(self: &Arc<Self>, name: &str, handle: &crate::runtime::Handle) -> io::Result<()> {
+        let locals = std::mem::take(&mut *self.locals.lock().unwrap_or_else(PoisonError::into_inner));
+        for (index, local) in locals.into_iter().enumerate() {
+            let s = self.clone();
+            let handle = handle.clone();
+            let spawned = thread::Builder::new().name(name.to_string()).spawn(move || {
+                let _ctx = handle.enter();
+                drop(handle);
+                // A worker drives the runtime: `block_on` on it is refused like in a task.
+                let _driving = super::context::enter_driving();
+                worker::run(s, index, local);
+            });
+            match spawned {
+                Ok(t) => self.threads.lock().unwrap_or_else(PoisonError::into_inner).push(t),
+                Err(e) => {
+                    self.stop_workers(Duration::from_secs(1));
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn driver(&self) -> &Driver {
+        &self.driver
+    }
+
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (handle, notified) = self.owned.bind(future, self.clone(), Id::next());
+        if let Some(task) = notified {
+            self.schedule(task);
+        }
+        handle
+    }
+
+    fn push_inject(&self, task: Task_) {
+        let mut q = self.inject.lock().unwrap_or_else(PoisonError::into_inner);
+        q.push_back(task);
+        self.inject_len.store(q.len(), Ordering::SeqCst);
+    }
+
+    fn pop_inject(&self) -> Option<Task_> {
+        if self.inject_len.load(Ordering::SeqCst) == 0 {
+            return None;
+        }
+        let mut q = self.inject.lock().unwrap_or_else(PoisonError::into_inner);
+        let task = q.pop_front();
+        self.inject_len.store(q.len(), Ordering::SeqCst);
+        task
+    }
+
+    /// Wakes one parked worker if nobody is searching for work already.
+    fn notify_parked(&self) {
+        if self.idle.notify() {
+            self.driver.wake_one_worker();
+        }
+    }
+
+    /// Whether any queue holds work (the last look of a worker about to park).
+    fn has_work(&self) -> bool {
+        self.inject_len.load(Ordering::SeqCst) != 0 || self.remotes.iter().any(|r| !r.is_empty())
+    }
+
+    /// Runs `future` to completion on this thread. The workers run the spawned tasks; this
+    /// thread only polls `future`, sleeping in between.
+    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        let _driving = super::context::enter_driving();
+        let mut future = pin!(future);
+        let wake = Arc::new(ThreadWake { woken: AtomicBool::new(true), thread: thread::current() });
+        let waker = Waker::from(wake.clone());
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            if wake.woken.swap(false, Ordering::AcqRel) {
+                if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+                    return v;
+                }
+                continue;
+            }
+            thread::park();
+        }
+    }
+
+    /// Stops the workers (waiting at most `timeout` for each to finish its current task), then
+    /// drops every task's future and everything queued.
+    pub(crate) fn shutdown(&self, timeout: Duration) {
+        self.stop_workers(timeout);
+        self.owned.close_and_shutdown_all();
+        let drained: Vec<_> = self.inject.lock().unwrap_or_else(PoisonError::into_inner).drain(..).collect();
+        self.inject_len.store(0, Ordering::SeqCst);
+        drop(drained);
+    }
+
+    fn stop_workers(&self, timeout: Duration) {
+        if self.shutdown.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let threads: Vec<_> = std::mem::take(&mut *self.threads.lock().unwrap_or_else(PoisonError::into_inner));
+        for _ in 0..threads.len() {
+            self.driver.wake_one_worker();
+        }
+        let deadline = Instant::now() + timeout;
+        let me = thread::current().id();
+        for t in threads {
+            if t.thread().id() == me {
+                continue;
+            }
+            // A worker stuck in a task that never yields is detached after the timeout: it
+            // exits when that task returns control.
+            while !t.is_finished() && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(1));
+            }
+            if t.is_finished() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+impl Overflow<Task_> for Shared {
+    fn push(&self, task: Task_) {
+        self.push_inject(task);
+    }
+
+    fn push_batch(&self, tasks: impl Iterator<Item = Task_>) {
+        let mut q = self.inject.lock().unwrap_or_else(PoisonError::into_inner);
+        q.extend(tasks);
+        self.inject_len.store(q.len(), Ordering::SeqCst);
+    }
+}
+
+impl Schedule for Arc<Shared> {
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.owned.remove(task)
+    }
+
+    fn schedule(&self, task: Task_) {
+        worker::schedule(self, task, false);
+    }
+
+    fn yield_now(&self, task: Task_) {
+        worker::schedule(self, task, true);
+    }
+}
+
+/// The waker of a `block_on` future on the multi-thread runtime: unparks the blocked thread.
+struct ThreadWake {
+    woken: AtomicBool,
+    thread: Thread,
+}
+
+impl Wake for ThreadWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.thread.unpark();
+    }
+}

@@ -1,0 +1,207 @@
+//! A worker: its core (local queue, LIFO slot, tick counter, searching flag) and its loop.
+//!
+//! The core lives in the worker thread's context (a thread-local pointer to `Ctx`), so a task
+//! woken on the worker thread is scheduled into it without a lock. No borrow of the core is held
+//! while a task runs: the task's own wake-ups borrow it briefly.
+
+use super::{Shared, Task_};
+use crate::scheduler::queue::Local;
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Ticks between two non-blocking polls of the driver (I/O and timers), as tokio and Go.
+const EVENT_INTERVAL: u32 = 61;
+
+/// Ticks between two looks at the inject queue while local work remains (tokio's 31).
+const GLOBAL_INTERVAL: u32 = 31;
+
+/// Tasks taken from the LIFO slot in a row before the local queue gets a turn: bounds how long
+/// two tasks that keep waking each other can hold a worker (the starvation of tokio#4941).
+const MAX_LIFO_POLLS: u32 = 3;
+
+struct Core {
+    index: usize,
+    local: Local<Task_>,
+    /// The task woken last on this worker: run next, for message-passing locality.
+    lifo: Option<Task_>,
+    lifo_polls: u32,
+    tick: u32,
+    searching: bool,
+    rng: u32,
+}
+
+struct Ctx {
+    shared: Arc<Shared>,
+    core: RefCell<Core>,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const Ctx> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Schedules `task`: into the LIFO slot (or, for a yield, the back of the local queue) of the
+/// current worker if this thread is one of `shared`'s workers, else into the inject queue; then
+/// wakes a parked worker if the task may need one.
+pub(super) fn schedule(shared: &Arc<Shared>, task: Task_, is_yield: bool) {
+    let ctx = CURRENT.with(Cell::get);
+    // SAFETY: `CURRENT` points at the `Ctx` on the stack of this thread's `run`, and is reset
+    // before `run` returns; it is only read on this thread.
+    let ctx = unsafe { ctx.as_ref() };
+    if let Some(ctx) = ctx.filter(|c| Arc::ptr_eq(&c.shared, shared)) {
+        if let Ok(mut core) = ctx.core.try_borrow_mut() {
+            let core = &mut *core;
+            let spill = if is_yield { Some(task) } else { core.lifo.replace(task) };
+            if let Some(task) = spill {
+                core.local.push_back_or_overflow(task, &**shared);
+                shared.notify_parked();
+            }
+            return;
+        }
+    }
+    shared.push_inject(task);
+    shared.notify_parked();
+}
+
+/// The worker loop, until shutdown.
+pub(super) fn run(shared: Arc<Shared>, index: usize, local: Local<Task_>) {
+    let ctx = Ctx {
+        shared,
+        core: RefCell::new(Core {
+            index,
+            local,
+            lifo: None,
+            lifo_polls: 0,
+            tick: 0,
+            searching: false,
+            rng: 0x9e37_79b9 ^ (index as u32).wrapping_mul(0x85eb_ca6b) | 1,
+        }),
+    };
+    CURRENT.with(|c| c.set(&ctx));
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(std::ptr::null()));
+        }
+    }
+    let _reset = Reset;
+    let shared = &ctx.shared;
+    while !shared.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
+        let tick = {
+            let mut core = ctx.core.borrow_mut();
+            core.tick = core.tick.wrapping_add(1);
+            core.tick
+        };
+        if tick % EVENT_INTERVAL == 0 {
+            // Serve I/O and timers even while the queues never empty. A worker wake-up harvested
+            // here was meant for a parked worker (which was woken, found it gone and went back
+            // to sleep): pass it on, or that worker stays asleep while the wake-up counts as
+            // pending and no further one is sent.
+            if let Ok(true) = shared.driver.park(Some(Duration::ZERO)) {
+                shared.driver.wake_one_worker();
+            }
+        }
+        let task = next_task(&ctx).or_else(|| steal(&ctx));
+        match task {
+            Some(task) => {
+                found_work(&ctx);
+                task.run();
+            }
+            None => park(&ctx),
+        }
+    }
+    // Shutdown: drop what is queued here (the futures are dropped by `OwnedTasks`).
+    let mut core = ctx.core.borrow_mut();
+    drop(core.lifo.take());
+    while let Some(task) = core.local.pop() {
+        drop(task);
+    }
+}
+
+fn next_task(ctx: &Ctx) -> Option<Task_> {
+    let shared = &ctx.shared;
+    let mut core = ctx.core.borrow_mut();
+    if core.tick % GLOBAL_INTERVAL == 0 {
+        if let Some(task) = shared.pop_inject() {
+            return Some(task);
+        }
+    }
+    if core.lifo_polls < MAX_LIFO_POLLS {
+        if let Some(task) = core.lifo.take() {
+            core.lifo_polls += 1;
+            return Some(task);
+        }
+    } else if let Some(task) = core.lifo.take() {
+        // The LIFO slot had its turns: queue its task behind the others (stealable there).
+        core.local.push_back_or_overflow(task, &**shared);
+    }
+    core.lifo_polls = 0;
+    core.local.pop().or_else(|| shared.pop_inject())
+}
+
+/// Steals half of another worker's queue (or takes from the inject queue), as a searcher.
+fn steal(ctx: &Ctx) -> Option<Task_> {
+    let shared = &ctx.shared;
+    let mut core = ctx.core.borrow_mut();
+    if !core.searching {
+        if !shared.idle.try_start_searching() {
+            return None;
+        }
+        core.searching = true;
+    }
+    let n = shared.remotes.len();
+    // xorshift32: a different victim order per worker and per attempt.
+    core.rng ^= core.rng << 13;
+    core.rng ^= core.rng >> 17;
+    core.rng ^= core.rng << 5;
+    let start = core.rng as usize % n;
+    for i in 0..n {
+        let victim = (start + i) % n;
+        if victim == core.index {
+            continue;
+        }
+        if let Some(task) = shared.remotes[victim].steal_into(&mut core.local) {
+            return Some(task);
+        }
+    }
+    drop(core);
+    shared.pop_inject()
+}
+
+/// Leaves the searching state on finding work; the last searcher to find work wakes another
+/// worker, which searches in its place (there may be more work than one worker can take).
+fn found_work(ctx: &Ctx) {
+    let mut core = ctx.core.borrow_mut();
+    if core.searching {
+        core.searching = false;
+        drop(core);
+        if ctx.shared.idle.stop_searching() {
+            ctx.shared.notify_parked();
+        }
+    }
+}
+
+/// Parks on the driver until woken, unless a last look finds work.
+fn park(ctx: &Ctx) {
+    let shared = &ctx.shared;
+    {
+        let mut core = ctx.core.borrow_mut();
+        if core.searching {
+            core.searching = false;
+            shared.idle.stop_searching();
+        }
+        if core.lifo.is_some() || !core.local.is_empty() {
+            return;
+        }
+    }
+    shared.idle.announce_parked();
+    if shared.has_work() || shared.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
+        shared.idle.unparked(false);
+        return;
+    }
+    let consumed = match shared.driver.park(None) {
+        Ok(consumed) => consumed,
+        Err(e) => panic!("runtime: the reactor failed: {e}"),
+    };
+    shared.idle.unparked(consumed);
+}
