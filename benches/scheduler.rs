@@ -8,7 +8,9 @@
 //! * `chained_spawn`: a task spawns the next, 1 000 deep.
 //! * `timer`: 100 000 sleeps of 1 ms created and completed.
 //!
-//! Only the current-thread flavor exists today; the multi-thread rows come with that scheduler.
+//! Both flavors: `current_thread/*` and `multi_thread/*` (2 workers on each side). The work is
+//! started from the `block_on` future, which on the multi-thread flavors runs outside the
+//! workers (spawns go through the inject queue), the same on both runtimes.
 //! Run: `cargo bench --bench scheduler`; ratios: `benches/scheduler-ratios.sh`.
 
 use criterion::Criterion;
@@ -128,6 +130,33 @@ fn current_thread(c: &mut Criterion) {
     g.finish();
 }
 
+fn multi_thread(c: &mut Criterion) {
+    let mut g = c.benchmark_group("multi_thread");
+    let reverse = std::env::var_os("SCHEDULER_BENCH_REVERSE").is_some();
+    for side in if reverse { ["ours", "tokio"] } else { ["tokio", "ours"] } {
+        if side == "ours" {
+            shapes!(
+                g,
+                "ours",
+                runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap(),
+                runtime::spawn,
+                runtime::task::yield_now,
+                runtime::time::sleep
+            );
+        } else {
+            shapes!(
+                g,
+                "tokio",
+                tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap(),
+                tokio::spawn,
+                tokio::task::yield_now,
+                tokio::time::sleep
+            );
+        }
+    }
+    g.finish();
+}
+
 fn main() {
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
@@ -135,5 +164,6 @@ fn main() {
         .sample_size(20)
         .configure_from_args();
     current_thread(&mut c);
+    multi_thread(&mut c);
     c.final_summary();
 }
