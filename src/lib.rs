@@ -11,6 +11,7 @@
 pub use executor::runtime;
 pub use executor::task::spawn_blocking;
 pub use executor::{spawn, Builder, Handle, Runtime};
+pub use macros::{main, test};
 pub use reactor;
 
 /// Tasks: [`spawn`], [`JoinHandle`](task::JoinHandle), [`JoinError`](task::JoinError),

@@ -1,0 +1,2 @@
+#[runtime::main(flavor = "single")]
+async fn main() {}
