@@ -11,9 +11,12 @@
 //!   event, which wakes exactly one parked worker.
 //!
 //! Either the parking worker's last look sees the task, or the notifier sees the worker parked
-//! (and no searcher): a task is never left behind while every worker sleeps.
+//! (and no searcher): a task is never left behind while every worker sleeps. The two reads of
+//! this store-then-load pattern (`parked` in `notify`, the queue length in the last look) are
+//! read-modify-writes (`fetch_add(0)`): they read the latest value, which makes the argument
+//! hold under loom too (it models `SeqCst` loads as `Acquire`), and cost one locked instruction.
 
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 pub(super) struct Idle {
     /// Workers looking for work in other workers' queues.
@@ -63,5 +66,77 @@ impl Idle {
             return false;
         }
         self.pending.fetch_update(SeqCst, SeqCst, |p| if p < self.parked.load(SeqCst) { Some(p + 1) } else { None }).is_ok()
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::Idle;
+    use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use crate::loom::sync::{Arc, Mutex};
+
+    /// A worker and the world around it, reduced to the protocol: `tasks` stands for the run
+    /// queues, `units` for the driver's counting wake-up event (a parked worker sleeps until it
+    /// has a unit), `Idle` is the code under test.
+    struct World {
+        idle: Idle,
+        tasks: AtomicUsize,
+        units: Mutex<usize>,
+        sleeper: Mutex<Option<loom::thread::Thread>>,
+    }
+
+    impl World {
+        /// A producer makes a task runnable, then notifies (as `Shared::schedule` does).
+        fn produce(&self) {
+            self.tasks.fetch_add(1, SeqCst);
+            if self.idle.notify() {
+                *self.units.lock() += 1;
+                if let Some(t) = self.sleeper.lock().take() {
+                    t.unpark();
+                }
+            }
+        }
+
+        /// A worker takes one task, parking as `worker::park` does when there is none.
+        fn work_once(&self) {
+            loop {
+                if self.tasks.fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1)).is_ok() {
+                    return;
+                }
+                self.idle.announce_parked();
+                if self.tasks.fetch_add(0, SeqCst) != 0 {
+                    self.idle.unparked(false);
+                    continue;
+                }
+                // Sleep on the driver until a wake-up unit arrives.
+                loop {
+                    {
+                        let mut units = self.units.lock();
+                        if *units > 0 {
+                            *units -= 1;
+                            break;
+                        }
+                        *self.sleeper.lock() = Some(loom::thread::current());
+                    }
+                    loom::thread::park();
+                }
+                self.idle.unparked(true);
+            }
+        }
+    }
+
+    /// A task pushed while the only worker goes to sleep is never left behind: either the
+    /// worker's last look sees it, or the producer sees the worker parked and wakes it (loom
+    /// reports a deadlock if an interleaving leaves the worker asleep with the task queued).
+    #[test]
+    fn loom_a_task_is_never_stranded_while_the_worker_parks() {
+        loom::model(|| {
+            let world = Arc::new(World { idle: Idle::new(1), tasks: AtomicUsize::new(0), units: Mutex::new(0), sleeper: Mutex::new(None) });
+            let w = world.clone();
+            let worker = loom::thread::spawn(move || w.work_once());
+            world.produce();
+            worker.join().unwrap();
+            assert_eq!(world.tasks.load(SeqCst), 0);
+        });
     }
 }

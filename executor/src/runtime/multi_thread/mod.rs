@@ -124,7 +124,8 @@ impl Shared {
     fn push_inject(&self, task: Task_) {
         let mut q = self.inject.lock().unwrap_or_else(PoisonError::into_inner);
         q.push_back(task);
-        self.inject_len.store(q.len(), Ordering::SeqCst);
+        // A read-modify-write, like the reads it pairs with (see `idle.rs`).
+        self.inject_len.swap(q.len(), Ordering::SeqCst);
     }
 
     fn pop_inject(&self) -> Option<Task_> {
@@ -144,9 +145,10 @@ impl Shared {
         }
     }
 
-    /// Whether any queue holds work (the last look of a worker about to park).
+    /// Whether any queue holds work (the last look of a worker about to park; a
+    /// read-modify-write, see `idle.rs`).
     fn has_work(&self) -> bool {
-        self.inject_len.load(Ordering::SeqCst) != 0 || self.remotes.iter().any(|r| !r.is_empty())
+        self.inject_len.fetch_add(0, Ordering::SeqCst) != 0 || self.remotes.iter().any(|r| !r.is_empty())
     }
 
     /// Runs `future` to completion on this thread. The workers run the spawned tasks; this
@@ -212,7 +214,7 @@ impl Overflow<Task_> for Shared {
     fn push_batch(&self, tasks: impl Iterator<Item = Task_>) {
         let mut q = self.inject.lock().unwrap_or_else(PoisonError::into_inner);
         q.extend(tasks);
-        self.inject_len.store(q.len(), Ordering::SeqCst);
+        self.inject_len.swap(q.len(), Ordering::SeqCst);
     }
 }
 
