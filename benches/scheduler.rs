@@ -102,56 +102,17 @@ macro_rules! shapes {
     }};
 }
 
-fn current_thread(c: &mut Criterion) {
-    let mut g = c.benchmark_group("current_thread");
-    // Alternate which runtime goes first (SCHEDULER_BENCH_REVERSE) so rounds can be A B / B A.
+/// One flavor: both runtimes built by the given builders, measured in alternating order across
+/// rounds (`SCHEDULER_BENCH_REVERSE` puts ours first).
+fn flavor(c: &mut Criterion, group: &str, ours: runtime::Builder, tokio_builder: tokio::runtime::Builder) {
+    let (mut ours, mut tokio_builder) = (ours, tokio_builder);
+    let mut g = c.benchmark_group(group);
     let reverse = std::env::var_os("SCHEDULER_BENCH_REVERSE").is_some();
     for side in if reverse { ["ours", "tokio"] } else { ["tokio", "ours"] } {
         if side == "ours" {
-            shapes!(
-                g,
-                "ours",
-                runtime::Builder::new_current_thread().enable_all().build().unwrap(),
-                runtime::spawn,
-                runtime::task::yield_now,
-                runtime::time::sleep
-            );
+            shapes!(g, "ours", ours.enable_all().build().unwrap(), runtime::spawn, runtime::task::yield_now, runtime::time::sleep);
         } else {
-            shapes!(
-                g,
-                "tokio",
-                tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
-                tokio::spawn,
-                tokio::task::yield_now,
-                tokio::time::sleep
-            );
-        }
-    }
-    g.finish();
-}
-
-fn multi_thread(c: &mut Criterion) {
-    let mut g = c.benchmark_group("multi_thread");
-    let reverse = std::env::var_os("SCHEDULER_BENCH_REVERSE").is_some();
-    for side in if reverse { ["ours", "tokio"] } else { ["tokio", "ours"] } {
-        if side == "ours" {
-            shapes!(
-                g,
-                "ours",
-                runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap(),
-                runtime::spawn,
-                runtime::task::yield_now,
-                runtime::time::sleep
-            );
-        } else {
-            shapes!(
-                g,
-                "tokio",
-                tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap(),
-                tokio::spawn,
-                tokio::task::yield_now,
-                tokio::time::sleep
-            );
+            shapes!(g, "tokio", tokio_builder.enable_all().build().unwrap(), tokio::spawn, tokio::task::yield_now, tokio::time::sleep);
         }
     }
     g.finish();
@@ -163,7 +124,10 @@ fn main() {
         .measurement_time(Duration::from_secs(3))
         .sample_size(20)
         .configure_from_args();
-    current_thread(&mut c);
-    multi_thread(&mut c);
+    flavor(&mut c, "current_thread", runtime::Builder::new_current_thread(), tokio::runtime::Builder::new_current_thread());
+    let (mut ours, mut theirs) = (runtime::Builder::new_multi_thread(), tokio::runtime::Builder::new_multi_thread());
+    ours.worker_threads(2);
+    theirs.worker_threads(2);
+    flavor(&mut c, "multi_thread", ours, theirs);
     c.final_summary();
 }

@@ -88,13 +88,15 @@ impl Driver {
                 // I/O readiness dispatch arrives with the net crate's registrations.
             }
         });
-        self.timers.end_park(parked);
+        // One lock section: leave the parked set and take the expired timers; wake them after.
+        for waker in self.timers.end_park(parked) {
+            waker.wake();
+        }
         match res {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
-        self.timers.fire_due();
         Ok(worker_woken)
     }
 }
@@ -211,7 +213,11 @@ impl Timers {
         (timeout, until)
     }
 
-    fn end_park(&self, until: u64) {
+    /// Leaves the parked set and takes every timer whose deadline has passed, to be woken by
+    /// the caller outside the lock.
+    fn end_park(&self, until: u64) -> Vec<Waker> {
+        let now = self.now_ms();
+        let mut due = Vec::new();
         let mut st = self.lock();
         if let Some(n) = st.parked.get_mut(&until) {
             *n -= 1;
@@ -219,15 +225,7 @@ impl Timers {
                 st.parked.remove(&until);
             }
         }
-    }
-
-    /// Wakes every timer whose deadline has passed, outside the lock.
-    fn fire_due(&self) {
-        let now = self.now_ms();
-        let mut due = Vec::new();
-        self.lock().wheel.poll(now, |_, waker| due.push(waker));
-        for w in due {
-            w.wake();
-        }
+        st.wheel.poll(now, |_, waker| due.push(waker));
+        due
     }
 }

@@ -27,7 +27,7 @@
 //! then).
 
 use crate::driver::{Driver, Unpark};
-use crate::task::{Id, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crate::task::{JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -89,11 +89,7 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (handle, notified) = self.owned.bind(future, self.clone(), Id::next());
-        if let Some(task) = notified {
-            self.schedule(task);
-        }
-        handle
+        self.owned.spawn(future, self)
     }
 
     fn inject(&self) -> std::sync::MutexGuard<'_, Queue> {

@@ -59,6 +59,21 @@ impl<S: Schedule> OwnedTasks<S> {
         OwnedTasks { shards, count: AtomicUsize::new(0), closed: AtomicBool::new(false), id }
     }
 
+    /// Binds `future` as a new task scheduled by `scheduler` and queues its first run: what
+    /// every scheduler's `spawn` is.
+    pub(crate) fn spawn<F>(&self, future: F, scheduler: &S) -> JoinHandle<F::Output>
+    where
+        S: Clone,
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (handle, notified) = self.bind(future, scheduler.clone(), Id::next());
+        if let Some(task) = notified {
+            scheduler.schedule(task);
+        }
+        handle
+    }
+
     /// Allocates a task for `future` (one allocation holding header,
     /// scheduler, future/output and join waker), links it and returns its
     /// `JoinHandle` and first `Notified` (to push on a run queue).

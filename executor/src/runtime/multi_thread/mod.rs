@@ -28,7 +28,7 @@ mod worker;
 
 use crate::driver::Driver;
 use crate::scheduler::queue::{self, Overflow, Steal};
-use crate::task::{Id, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crate::task::{JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use idle::Idle;
 use std::collections::VecDeque;
 use std::future::Future;
@@ -114,11 +114,7 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (handle, notified) = self.owned.bind(future, self.clone(), Id::next());
-        if let Some(task) = notified {
-            self.schedule(task);
-        }
-        handle
+        self.owned.spawn(future, self)
     }
 
     fn push_inject(&self, task: Task_) {
