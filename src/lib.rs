@@ -20,6 +20,27 @@ pub mod task {
     pub use executor::task::*;
 }
 
+/// Asynchronous I/O: the `futures` I/O traits and their extension traits (what
+/// [`net`]'s streams implement), and [`unix::AsyncFd`](io::unix::AsyncFd) to put any file
+/// descriptor on the reactor.
+pub mod io {
+    pub use executor::io::{Interest, Ready};
+    pub use futures::io::{
+        copy, empty, repeat, sink, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWrite,
+        AsyncWriteExt, BufReader, BufWriter, Cursor, Error, ErrorKind, ReadHalf, Result, WriteHalf,
+    };
+
+    /// Unix file descriptors on the reactor.
+    pub mod unix {
+        pub use executor::io::unix::*;
+    }
+}
+
+/// Sockets on the reactor: TCP, UDP and Unix-domain.
+pub mod net {
+    pub use ::net::*;
+}
+
 /// Timers: [`sleep`](time::sleep), [`sleep_until`](time::sleep_until), [`timeout`](time::timeout),
 /// [`Instant`](time::Instant), [`Elapsed`](time::Elapsed).
 pub mod time {

@@ -16,9 +16,13 @@
 //! There is no second poller beside the `EventPoll`: timers set its timeout, wake-ups are its
 //! user events, I/O readiness is its harvest.
 
+use crate::io::registry::Registry;
+use crate::io::{Interest, Ready};
 use crate::time::wheel::{TimerKey, Wheel};
-use reactor::{EventPoll, Events, UserEvent};
+use reactor::{CtlOp, EpollEvent, EventPoll, Events, UserEvent};
+use std::cell::Cell;
 use std::io;
+use std::os::fd::RawFd;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -39,6 +43,12 @@ pub(crate) struct Driver {
     unpark: Arc<UserEvent>,
     wake_worker: UserEvent,
     timers: Timers,
+    registry: Registry,
+}
+
+thread_local! {
+    /// The wakers a park collects while dispatching (kept between parks: no allocation).
+    static WAKE_LIST: Cell<Vec<Waker>> = const { Cell::new(Vec::new()) };
 }
 
 /// Wakes a thread parked in [`Driver::park`], from any thread.
@@ -57,7 +67,37 @@ impl Driver {
         let unpark = Arc::new(ep.user_event(UNPARK)?);
         let wake_worker = ep.user_semaphore(WAKE_WORKER)?;
         let timers = Timers::new(Unpark(unpark.clone()));
-        Ok(Driver { ep, unpark, wake_worker, timers })
+        Ok(Driver { ep, unpark, wake_worker, timers, registry: Registry::new() })
+    }
+
+    /// Registers `fd` on the `EventPoll` (edge-triggered) for `interest`; returns its token and
+    /// readiness record.
+    pub(crate) fn register(&self, fd: RawFd, interest: Interest) -> io::Result<(u64, crate::loom::sync::Arc<crate::io::ScheduledIo>)> {
+        let (token, io) = self.registry.insert()?;
+        if let Err(e) = self.ep.ctl(CtlOp::Add, fd, Some(EpollEvent::new(interest.to_events(), token))) {
+            self.registry.remove(token);
+            return Err(e);
+        }
+        Ok((token, io))
+    }
+
+    /// Deletes `fd`'s registration from the `EventPoll`, then from the registry (the caller
+    /// closes the fd after this returns).
+    pub(crate) fn deregister(&self, fd: RawFd, token: u64) {
+        // ENOENT / EBADF here mean the fd was already closed or re-registered by its owner;
+        // nothing is left to delete.
+        let _ = self.ep.ctl(CtlOp::Del, fd, None);
+        self.registry.remove(token);
+    }
+
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Fails every pending and later readiness poll of this runtime's registrations (they
+    /// outlive the runtime only if held outside it) and refuses new registrations.
+    pub(crate) fn shutdown_io(&self) {
+        self.registry.shutdown();
     }
 
     /// Wakes exactly one thread parked in [`park`](Self::park) (a counting user event: `n`
@@ -81,13 +121,22 @@ impl Driver {
     pub(crate) fn park(&self, timeout: Option<Duration>) -> io::Result<bool> {
         let (timeout, parked) = self.timers.begin_park(timeout);
         let mut worker_woken = false;
-        let res = self.ep.harvest(HARVEST, timeout, |_events: Events, data| match data {
+        let mut wake = WAKE_LIST.take();
+        let mut registry = None;
+        let res = self.ep.harvest(HARVEST, timeout, |events: Events, data| match data {
             UNPARK => {}
             WAKE_WORKER => worker_woken = true,
-            _ => {
-                // I/O readiness dispatch arrives with the net crate's registrations.
+            token => {
+                // The registry is locked once per harvest, on its first I/O event. Wakers are
+                // woken after the harvest: `f` runs under the EventPoll's mutex, and a woken
+                // task could otherwise be dropped there and deregister on this instance.
+                let registry = registry.get_or_insert_with(|| self.registry.lock());
+                registry.dispatch(token, Ready::from_events(events), &mut wake);
             }
         });
+        drop(registry);
+        wake.drain(..).for_each(Waker::wake);
+        WAKE_LIST.set(wake);
         // One lock section: leave the parked set and take the expired timers; wake them after.
         for waker in self.timers.end_park(parked) {
             waker.wake();

@@ -42,6 +42,7 @@
 
 mod blocking;
 mod driver;
+pub mod io;
 mod loom;
 pub mod runtime;
 mod scheduler;

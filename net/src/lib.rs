@@ -1,2 +1,15 @@
-//! Crate `net` of the runtime. Not built yet: it has no public API until its issue lands.
+//! # net — sockets on the reactor's `EventPoll`
+//!
+//! TCP, UDP and Unix-domain sockets whose readiness is harvested from the runtime's
+//! `EventPoll` (edge-triggered registrations through [`executor::io::unix::AsyncFd`]) and whose
+//! waiting tasks are woken by the executor. Sockets are created and configured with `socket2`;
+//! streams implement the `futures` I/O traits (`AsyncRead`, `AsyncWrite`).
 #![deny(missing_docs)]
+
+mod addr;
+mod tcp;
+mod udp;
+#[cfg(unix)]
+mod unix;
+
+pub use addr::ToSocketAddrs;

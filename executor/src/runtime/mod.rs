@@ -225,6 +225,9 @@ impl Runtime {
             Scheduler::CurrentThread(shared) => shared.shutdown(),
             Scheduler::MultiThread(shared) => shared.shutdown(timeout),
         }
+        // Tasks are gone (their sockets deregistered); what is still registered is held outside
+        // the runtime: its polls fail from now on instead of waiting for a reactor nobody drives.
+        self.handle.driver().shutdown_io();
         self.blocking_pool.shutdown(timeout);
     }
 }

@@ -1,0 +1,1 @@
+//! TCP: listener and stream (being built).

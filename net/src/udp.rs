@@ -1,0 +1,1 @@
+//! UDP sockets (being built).
