@@ -7,9 +7,12 @@
 #![deny(missing_docs)]
 
 mod addr;
-mod tcp;
+pub mod tcp;
 mod udp;
 #[cfg(unix)]
-mod unix;
+pub mod unix;
 
 pub use addr::ToSocketAddrs;
+// TCP re-exports (owned by the TCP work):
+// UDP re-exports (owned by the UDP work):
+// Unix re-exports (owned by the Unix work):

@@ -1,1 +1,1 @@
-//! TCP: listener and stream (being built).
+//! TCP: listener, stream and their split halves (being built).
