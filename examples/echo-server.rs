@@ -1,148 +1,124 @@
-//! An echo server driven directly by `reactor::EventPoll`, edge-triggered, on one thread.
+//! A TCP echo server on `#[runtime::main]`: one task per connection, every byte echoed back.
 //!
 //! ```text
-//! cargo run --release --example echo-server                 # listens on 127.0.0.1:7000
-//! cargo run --release --example echo-server -- --addr 127.0.0.1:0
+//! cargo run --release --example echo-server                        # listens on 127.0.0.1:7000
+//! cargo run --release --example echo-server -- --addr 127.0.0.1:0  # any free port
 //! ```
 //!
-//! It prints the address it listens on, echoes every byte back on every connection, logs accept
-//! errors without dying, and stops cleanly on Ctrl-C (SIGINT) or SIGTERM, which arrive through a
-//! signalfd registered on the same `EventPoll`. Try it with `nc 127.0.0.1 7000`.
+//! It prints `echo-server listening on 127.0.0.1:7000`, then serves until Ctrl-C (SIGINT) or
+//! SIGTERM, when it prints how many connections it served and exits with status 0. Errors from
+//! `accept` (for example running out of file descriptors) are logged and the server keeps going.
+//! Try it with `nc 127.0.0.1 7000`, or load it with the `echo-client` example:
 //!
-//! (When the executor and `net` crates land, this example moves onto `#[runtime::main]`.)
+//! ```text
+//! cargo run --release --example echo-client -- --clients 100 --messages 1000
+//! ```
 
-use runtime::reactor::{CtlOp, EpollEvent, EventPoll, Events};
-use std::collections::HashMap;
-use std::io::{self, ErrorKind, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use futures::future::{select, Either};
+use runtime::io::{AsyncReadExt, AsyncWriteExt};
+use runtime::net::{TcpListener, TcpStream};
+use std::convert::Infallible;
+use std::pin::pin;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
-const LISTENER: u64 = u64::MAX;
-const SIGNALS: u64 = u64::MAX - 1;
+const USAGE: &str = "usage: echo-server [--addr HOST:PORT]   (default 127.0.0.1:7000)";
 
-/// A connection and the bytes read but not yet written back.
-struct Conn {
-    stream: TcpStream,
-    pending: Vec<u8>,
+#[runtime::main]
+async fn main() -> ExitCode {
+    let addr = match parse_args() {
+        Ok(Some(addr)) => addr,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(msg) => {
+            eprintln!("echo-server: {msg}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match TcpListener::bind(addr.as_str()).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("echo-server: cannot listen on {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match listener.local_addr() {
+        Ok(local) => println!("echo-server listening on {local}"),
+        Err(_) => println!("echo-server listening on {addr}"),
+    }
+
+    let served = Arc::new(AtomicU64::new(0));
+    let accept_loop = pin!(accept_loop(&listener, served.clone()));
+    let shutdown = pin!(shutdown_signal());
+    match select(accept_loop, shutdown).await {
+        Either::Left((never, _)) => match never {},
+        Either::Right((Ok(signal), _)) => {
+            println!("echo-server: {signal}: shutting down after {} connection(s)", served.load(Ordering::Relaxed));
+            ExitCode::SUCCESS
+        }
+        Either::Right((Err(e), _)) => {
+            eprintln!("echo-server: cannot listen for SIGINT/SIGTERM: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
-fn main() -> io::Result<()> {
+/// Accepts forever, one task per connection; accept errors are logged and the loop goes on.
+async fn accept_loop(listener: &TcpListener, served: Arc<AtomicU64>) -> Infallible {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _peer)) => {
+                served.fetch_add(1, Ordering::Relaxed);
+                runtime::spawn(echo(stream));
+            }
+            Err(e) => {
+                eprintln!("echo-server: accept: {e}");
+                // Typically EMFILE: give connections a moment to close before trying again.
+                runtime::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+/// Echoes until the peer closes its side or an I/O error ends the connection.
+async fn echo(mut stream: TcpStream) {
+    let _ = stream.set_nodelay(true);
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let n = match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if stream.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// `Ok(None)` for `--help`.
+fn parse_args() -> Result<Option<String>, String> {
     let mut addr = "127.0.0.1:7000".to_string();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--addr" => addr = args.next().ok_or_else(|| io::Error::new(ErrorKind::InvalidInput, "--addr needs a value"))?,
-            "-h" | "--help" => {
-                println!("usage: echo-server [--addr HOST:PORT]");
-                return Ok(());
-            }
-            other => return Err(io::Error::new(ErrorKind::InvalidInput, format!("unknown argument {other:?}"))),
+            "--addr" => addr = args.next().ok_or("--addr needs a value")?,
+            "-h" | "--help" => return Ok(None),
+            other => return Err(format!("unknown argument {other:?}")),
         }
     }
-
-    let signals = signal_fd()?;
-    let listener = TcpListener::bind(&addr)?;
-    listener.set_nonblocking(true)?;
-    println!("echo-server listening on {}", listener.local_addr()?);
-
-    let ep = EventPoll::new()?;
-    ep.ctl(CtlOp::Add, listener.as_raw_fd(), Some(EpollEvent::new(Events::IN | Events::ET, LISTENER)))?;
-    ep.ctl(CtlOp::Add, signals.as_raw_fd(), Some(EpollEvent::new(Events::IN, SIGNALS)))?;
-
-    let mut conns: HashMap<u64, Conn> = HashMap::new();
-    let mut next_id = 0u64;
-    let mut events = [EpollEvent::default(); 256];
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match ep.wait(&mut events, -1) {
-            Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        for ev in &events[..n] {
-            match ev.data() {
-                SIGNALS => {
-                    println!("echo-server: signal received, {} connection(s) open, shutting down", conns.len());
-                    return Ok(());
-                }
-                LISTENER => loop {
-                    match listener.accept() {
-                        Ok((stream, _peer)) => {
-                            stream.set_nonblocking(true)?;
-                            let _ = stream.set_nodelay(true);
-                            let id = next_id;
-                            next_id += 1;
-                            let interest = Events::IN | Events::OUT | Events::RDHUP | Events::ET;
-                            ep.ctl(CtlOp::Add, stream.as_raw_fd(), Some(EpollEvent::new(interest, id)))?;
-                            conns.insert(id, Conn { stream, pending: Vec::new() });
-                        }
-                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                        Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                        Err(e) => {
-                            eprintln!("echo-server: accept: {e}");
-                            break;
-                        }
-                    }
-                },
-                id => {
-                    let Some(conn) = conns.get_mut(&id) else { continue };
-                    if !serve(conn, &mut buf) {
-                        let conn = conns.remove(&id).expect("present");
-                        ep.ctl(CtlOp::Del, conn.stream.as_raw_fd(), None)?;
-                    }
-                }
-            }
-        }
-    }
+    Ok(Some(addr))
 }
 
-/// Reads until WouldBlock and writes back what it can. Returns false once the connection is done.
-fn serve(conn: &mut Conn, buf: &mut [u8]) -> bool {
-    let mut open = true;
-    loop {
-        match conn.stream.read(buf) {
-            Ok(0) => {
-                open = false;
-                break;
-            }
-            Ok(n) => conn.pending.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(_) => return false,
-        }
-        if conn.pending.len() >= 1 << 20 {
-            break; // back-pressure: flush before reading more
-        }
-    }
-    while !conn.pending.is_empty() {
-        match conn.stream.write(&conn.pending) {
-            Ok(n) => {
-                conn.pending.drain(..n);
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(_) => return false,
-        }
-    }
-    open
-}
-
-/// Blocks SIGINT and SIGTERM for the process and returns a signalfd that reads them.
-fn signal_fd() -> io::Result<OwnedFd> {
-    // SAFETY: `set` is a plain sigset_t initialised by sigemptyset before use; the calls only read
-    // or write it and the thread's signal mask.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let fd = libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC);
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(OwnedFd::from_raw_fd(fd))
+/// Completes at the first SIGINT (Ctrl-C) or SIGTERM, both received through the runtime.
+async fn shutdown_signal() -> std::io::Result<&'static str> {
+    let mut terminate = runtime::signal::unix::signal(runtime::signal::unix::SignalKind::terminate())?;
+    let interrupt = pin!(runtime::signal::ctrl_c());
+    let terminated = pin!(terminate.recv());
+    match select(interrupt, terminated).await {
+        Either::Left((result, _)) => result.map(|()| "SIGINT"),
+        Either::Right(_) => Ok("SIGTERM"),
     }
 }

@@ -41,6 +41,13 @@ pub mod net {
     pub use ::net::*;
 }
 
+/// Signals: [`ctrl_c`](signal::ctrl_c) and, on Unix, [`unix::signal`](signal::unix::signal)
+/// (a process-wide handler per signal wakes every listener through its own registration on
+/// the reactor).
+pub mod signal {
+    pub use executor::signal::*;
+}
+
 /// Timers: [`sleep`](time::sleep), [`sleep_until`](time::sleep_until), [`timeout`](time::timeout),
 /// [`Instant`](time::Instant), [`Elapsed`](time::Elapsed).
 pub mod time {

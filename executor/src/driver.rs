@@ -18,14 +18,14 @@
 
 use crate::io::registry::Registry;
 use crate::io::{Interest, Ready};
-use crate::time::wheel::{TimerKey, Wheel};
+use crate::time::timers::Timers;
 use reactor::{CtlOp, EpollEvent, EventPoll, Events, UserEvent};
 use std::cell::Cell;
 use std::io;
 use std::os::fd::RawFd;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::task::Waker;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The data of the unpark user event (edge-triggered: "look again").
 const UNPARK: u64 = u64::MAX;
@@ -62,11 +62,12 @@ impl Unpark {
 }
 
 impl Driver {
-    pub(crate) fn new() -> io::Result<Driver> {
+    /// A driver whose timers are spread over `shards` wheels (one per worker).
+    pub(crate) fn new(shards: usize) -> io::Result<Driver> {
         let ep = EventPoll::new()?;
         let unpark = Arc::new(ep.user_event(UNPARK)?);
         let wake_worker = ep.user_semaphore(WAKE_WORKER)?;
-        let timers = Timers::new(Unpark(unpark.clone()));
+        let timers = Timers::new(shards, Unpark(unpark.clone()));
         Ok(Driver { ep, unpark, wake_worker, timers, registry: Registry::new() })
     }
 
@@ -135,146 +136,15 @@ impl Driver {
             }
         });
         drop(registry);
+        // Leave the parked set and take the expired timers; wake everything after the locks.
+        self.timers.end_park(parked, &mut wake);
         wake.drain(..).for_each(Waker::wake);
         WAKE_LIST.set(wake);
-        // One lock section: leave the parked set and take the expired timers; wake them after.
-        for waker in self.timers.end_park(parked) {
-            waker.wake();
-        }
         match res {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
         Ok(worker_woken)
-    }
-}
-
-/// The runtime's timers: a hierarchical timing wheel of wakers, in milliseconds since `start`.
-///
-/// A timer inserted while a thread sleeps in the driver must shorten the sleep if it is due
-/// sooner: each parking thread records, under the wheel's lock, the deadline it sleeps until
-/// (`parked`, a multiset: several workers may sleep at once), and an insert checks the earliest
-/// under the same lock, so either the park's timeout accounts for the new timer or the insert
-/// sees the park and unparks the driver (any woken thread fires timers and re-parks with the
-/// new deadline).
-pub(crate) struct Timers {
-    start: Instant,
-    wheel: Mutex<TimerState>,
-    unpark: Unpark,
-}
-
-struct TimerState {
-    wheel: Wheel<Waker>,
-    /// Deadlines (ms; `u64::MAX` for ever) the parked threads sleep until, with multiplicity.
-    parked: std::collections::BTreeMap<u64, usize>,
-}
-
-impl TimerState {
-    /// Whether a parked thread sleeps past `deadline` (and must be woken for it).
-    fn sleeps_past(&self, deadline: u64) -> bool {
-        self.parked.keys().next().is_some_and(|&earliest| deadline < earliest)
-    }
-}
-
-impl Timers {
-    fn new(unpark: Unpark) -> Timers {
-        Timers {
-            start: Instant::now(),
-            wheel: Mutex::new(TimerState { wheel: Wheel::new(), parked: std::collections::BTreeMap::new() }),
-            unpark,
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, TimerState> {
-        self.wheel.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Milliseconds since the start, rounded up: a timer never fires before its instant.
-    fn deadline_ms(&self, at: Instant) -> u64 {
-        let d = at.saturating_duration_since(self.start);
-        let ms = d.as_millis() as u64;
-        if d > Duration::from_millis(ms) {
-            ms + 1
-        } else {
-            ms
-        }
-    }
-
-    fn now_ms(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64
-    }
-
-    pub(crate) fn insert(&self, at: Instant, waker: Waker) -> TimerKey {
-        let deadline = self.deadline_ms(at);
-        let mut st = self.lock();
-        let key = st.wheel.insert(deadline, waker);
-        let wake = st.sleeps_past(deadline);
-        drop(st);
-        if wake {
-            self.unpark.unpark();
-        }
-        key
-    }
-
-    /// Moves a pending timer to `at` with `waker` (O(1)); `None` if it already fired.
-    pub(crate) fn update(&self, key: TimerKey, at: Instant, waker: &Waker) -> Option<TimerKey> {
-        let deadline = self.deadline_ms(at);
-        let mut st = self.lock();
-        let current = st.wheel.get_mut(key)?;
-        if !current.will_wake(waker) {
-            current.clone_from(waker);
-        }
-        if st.wheel.deadline(key) != Some(deadline) {
-            st.wheel.reset(key, deadline);
-        }
-        let wake = st.sleeps_past(deadline);
-        drop(st);
-        if wake {
-            self.unpark.unpark();
-        }
-        Some(key)
-    }
-
-    pub(crate) fn remove(&self, key: TimerKey) {
-        self.lock().wheel.remove(key);
-    }
-
-    /// Pending timers.
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.lock().wheel.len()
-    }
-
-    /// Records that a thread is about to sleep and returns how long it may (the smaller of
-    /// `timeout` and the time to the nearest deadline) and the deadline it recorded.
-    fn begin_park(&self, timeout: Option<Duration>) -> (Option<Duration>, u64) {
-        let now = self.now_ms();
-        let mut st = self.lock();
-        let next = st.wheel.next_expiration();
-        let until_timer = next.map(|d| Duration::from_millis(d.saturating_sub(now)));
-        let timeout = match (timeout, until_timer) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let until = timeout.map_or(u64::MAX, |t| now.saturating_add(t.as_millis() as u64));
-        *st.parked.entry(until).or_insert(0) += 1;
-        (timeout, until)
-    }
-
-    /// Leaves the parked set and takes every timer whose deadline has passed, to be woken by
-    /// the caller outside the lock.
-    fn end_park(&self, until: u64) -> Vec<Waker> {
-        let now = self.now_ms();
-        let mut due = Vec::new();
-        let mut st = self.lock();
-        if let Some(n) = st.parked.get_mut(&until) {
-            *n -= 1;
-            if *n == 0 {
-                st.parked.remove(&until);
-            }
-        }
-        st.wheel.poll(now, |_, waker| due.push(waker));
-        due
     }
 }

@@ -46,6 +46,7 @@ pub mod io;
 mod loom;
 pub mod runtime;
 mod scheduler;
+pub mod signal;
 pub mod task;
 pub mod time;
 

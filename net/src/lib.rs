@@ -14,5 +14,9 @@ pub mod unix;
 
 pub use addr::ToSocketAddrs;
 // TCP re-exports (owned by the TCP work):
+pub use tcp::{TcpListener, TcpSocket, TcpStream};
 // UDP re-exports (owned by the UDP work):
+pub use udp::UdpSocket;
 // Unix re-exports (owned by the Unix work):
+#[cfg(unix)]
+pub use unix::{UnixDatagram, UnixListener, UnixStream};

@@ -86,7 +86,7 @@ pub(crate) struct Inner {
     /// the one that set `State::poller_active` under `lock`; it stops touching it before it
     /// releases the `lock` section that clears the flag (see `poll_os`).
     os: UnsafeCell<OsPoll>,
-    /// The OS epoll instance of `os` (our `as_raw_fd`), for `epoll_ctl` and `kcmp`.
+    /// The OS epoll instance of `os` (our `as_raw_fd`), for `epoll_ctl` and identity probes.
     epfd: RawFd,
     /// Wakes the thread sleeping in the OS poll; also the "has events" signal of a nested instance.
     waker: mio::Waker,

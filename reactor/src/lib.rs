@@ -110,7 +110,8 @@
 //! * **An event registered for an old file is never delivered as an event of a new file that
 //!   reuses the number.** Sampling a closed number gives `POLLNVAL` and ends the registration;
 //!   an item is reported after sampling only if the OS confirmed it in the latest OS poll or
-//!   `kcmp(KCMP_EPOLL_TFD)` confirms the number still names the registered file. `Add` of a
+//!   a probe of the OS epoll (an `EPOLL_CTL_ADD` that must fail with `EEXIST`: O(log n), the
+//!   OS keys registrations by (file, fd)) confirms the number still names the registered file. `Add` of a
 //!   reused number succeeds, as on Linux, because the OS accepts the new (file, fd) pair.
 //! * If another descriptor keeps the old file open (a `dup`, a child process), the OS
 //!   registration lives on, as on Linux (epoll(7), Q6), and so does the item, as an *orphan*

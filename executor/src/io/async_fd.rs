@@ -172,14 +172,14 @@ impl<T: AsRawFd> AsyncFd<T> {
         }
     }
 
-    /// Ready once any fd registered on this runtime is deregistered after `since` (a value of
+    /// Ready once the fd of any `AsyncFd` of this runtime was closed (by its drop) after `since` (a value of
     /// [`released_count`](AsyncFd::released_count)): a descriptor was freed. Used to back off
     /// from `EMFILE` until descriptors are available again.
     pub fn poll_fd_released(&self, cx: &mut Context<'_>, since: u64) -> Poll<()> {
         self.handle.driver().registry().poll_released(cx, since)
     }
 
-    /// How many registrations this runtime has removed so far (see
+    /// How many `AsyncFd`s of this runtime have closed their fd so far (see
     /// [`poll_fd_released`](AsyncFd::poll_fd_released)).
     pub fn released_count(&self) -> u64 {
         self.handle.driver().registry().released()
@@ -194,8 +194,14 @@ impl<T: AsRawFd> AsRawFd for AsyncFd<T> {
 
 impl<T: AsRawFd> Drop for AsyncFd<T> {
     fn drop(&mut self) {
-        // Delete the registration first; the inner value (and its fd) is dropped after.
+        // Delete the registration first; the inner value (and its fd) is dropped after, and
+        // only then are the tasks waiting for a free descriptor told.
+        let registered = self.registered;
         self.deregister();
+        drop(self.inner.take());
+        if registered {
+            self.handle.driver().registry().notify_released();
+        }
     }
 }
 

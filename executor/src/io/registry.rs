@@ -17,9 +17,9 @@ const GEN_MASK: u32 = 0x7fff_ffff;
 
 pub(crate) struct Registry {
     slab: Mutex<Slab>,
-    /// Bumped each time a registration is removed (its fd is about to be closed).
+    /// Bumped each time the fd of a removed registration was closed.
     released: AtomicU64,
-    /// Whether `release_waiters` may be non-empty (saves the lock on every removal).
+    /// Whether `release_waiters` may be non-empty (saves the lock on every close).
     has_release_waiters: AtomicBool,
     release_waiters: Mutex<Vec<Waker>>,
 }
@@ -84,32 +84,38 @@ impl Registry {
     }
 
     /// Removes the registration `token` (after it was deleted from the `EventPoll`, before its
-    /// fd is closed) and wakes tasks waiting for a file descriptor to be released.
+    /// fd is closed).
     pub(crate) fn remove(&self, token: u64) {
         let (gen, idx) = ((token >> 32) as u32, token as u32);
-        {
-            let mut slab = self.slab.lock();
-            if let Some(entry) = slab.entries.get_mut(idx as usize) {
-                if entry.gen == gen && entry.io.take().is_some() {
-                    entry.gen = (entry.gen + 1) & GEN_MASK;
-                    slab.free.push(idx);
-                }
+        let mut slab = self.slab.lock();
+        if let Some(entry) = slab.entries.get_mut(idx as usize) {
+            if entry.gen == gen && entry.io.take().is_some() {
+                entry.gen = (entry.gen + 1) & GEN_MASK;
+                slab.free.push(idx);
             }
         }
+    }
+
+    /// A registered fd was closed: wakes the tasks waiting for a file descriptor to be freed.
+    pub(crate) fn notify_released(&self) {
         self.released.fetch_add(1, Ordering::SeqCst);
         if self.has_release_waiters.load(Ordering::SeqCst) {
-            let waiters = std::mem::take(&mut *self.release_waiters.lock());
-            self.has_release_waiters.store(false, Ordering::Release);
+            let waiters = {
+                let mut list = self.release_waiters.lock();
+                // Cleared under the lock: a waiter that registers after us sets it again.
+                self.has_release_waiters.store(false, Ordering::SeqCst);
+                std::mem::take(&mut *list)
+            };
             waiters.into_iter().for_each(Waker::wake);
         }
     }
 
-    /// The count of removals so far (see [`poll_released`](Self::poll_released)).
+    /// The count of closed registered fds so far (see [`poll_released`](Self::poll_released)).
     pub(crate) fn released(&self) -> u64 {
         self.released.load(Ordering::Acquire)
     }
 
-    /// Ready once a registration was removed after `since` was read from
+    /// Ready once a registered fd was closed after `since` was read from
     /// [`released`](Self::released).
     pub(crate) fn poll_released(&self, cx: &mut Context<'_>, since: u64) -> Poll<()> {
         if self.released() != since {
@@ -175,6 +181,33 @@ mod tests {
         assert!(t < u64::MAX - 1);
         reg.remove(t);
         assert_eq!(reg.slab.lock().entries[0].gen, 0);
+    }
+
+    #[test]
+    fn a_waiter_for_a_freed_descriptor_is_woken_by_the_next_close_only() {
+        struct Flag(std::sync::atomic::AtomicUsize);
+        impl std::task::Wake for Flag {
+            fn wake(self: std::sync::Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let reg = Registry::new();
+        let flag = std::sync::Arc::new(Flag(0.into()));
+        let waker = Waker::from(flag.clone());
+        let mut cx = Context::from_waker(&waker);
+        let since = reg.released();
+        assert!(reg.poll_released(&mut cx, since).is_pending());
+        let (t, _) = reg.insert().unwrap();
+        reg.remove(t); // deregistered, not closed yet
+        assert!(reg.poll_released(&mut cx, since).is_pending());
+        reg.notify_released();
+        assert_eq!(flag.0.load(Ordering::SeqCst), 1);
+        assert!(reg.poll_released(&mut cx, since).is_ready());
+        // A second waiter registered after the first wake-up is woken by the next close.
+        let since = reg.released();
+        assert!(reg.poll_released(&mut cx, since).is_pending());
+        reg.notify_released();
+        assert_eq!(flag.0.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -31,8 +31,9 @@
 use super::ready::{Interest, Ready};
 use crate::loom::sync::atomic::{AtomicU64, Ordering};
 use crate::loom::sync::Mutex;
+use crate::task::coop;
 use std::io;
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll, Waker};
 
 const READY_MASK: u64 = 0x3f;
 const SHUTDOWN: u64 = 0x80;
@@ -214,7 +215,9 @@ impl ScheduledIo {
             Direction::Read => Interest::READABLE,
             Direction::Write => Interest::WRITABLE,
         };
+        let mut coop = ready!(coop::poll_proceed(cx));
         if let Some(ev) = self.readiness(interest)? {
+            coop.made_progress();
             return Poll::Ready(Ok(ev));
         }
         let mut w = self.waiters.lock();
@@ -229,7 +232,10 @@ impl ScheduledIo {
         // Re-check under the lock: a dispatch that set readiness before we stored the waker
         // is seen here; one after takes the lock after us and finds the waker.
         match self.readiness(interest)? {
-            Some(ev) => Poll::Ready(Ok(ev)),
+            Some(ev) => {
+                coop.made_progress();
+                Poll::Ready(Ok(ev))
+            }
             None => Poll::Pending,
         }
     }
@@ -242,7 +248,9 @@ impl ScheduledIo {
         interest: Interest,
         key: &mut Option<WaiterKey>,
     ) -> Poll<io::Result<ReadyEvent>> {
+        let mut coop = ready!(coop::poll_proceed(cx));
         if let Some(ev) = self.readiness(interest)? {
+            coop.made_progress();
             return Poll::Ready(Ok(ev));
         }
         let mut w = self.waiters.lock();
@@ -271,7 +279,10 @@ impl ScheduledIo {
             }
         }
         match self.readiness(interest)? {
-            Some(ev) => Poll::Ready(Ok(ev)),
+            Some(ev) => {
+                coop.made_progress();
+                Poll::Ready(Ok(ev))
+            }
             None => Poll::Pending,
         }
     }

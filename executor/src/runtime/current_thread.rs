@@ -68,7 +68,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new() -> io::Result<Arc<Shared>> {
-        let driver = Driver::new()?;
+        let driver = Driver::new(1)?;
         let unpark = driver.unpark_handle();
         Ok(Arc::new(Shared {
             inject: Mutex::new(VecDeque::new()),
@@ -122,7 +122,7 @@ impl Shared {
                 wake.driver.store(true, Ordering::Release);
             }
             if wake.woken.swap(false, Ordering::AcqRel) {
-                if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+                if let Poll::Ready(v) = crate::task::coop::budget(|| future.as_mut().poll(&mut cx)) {
                     return v;
                 }
             }

@@ -230,7 +230,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
 fn poll_future<F: Future, S>(core: &Core<F, S>, cx: &mut Context<'_>) -> Poll<()> {
     let output = match panic::catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: the caller holds RUNNING (poll_inner, after transition_to_running).
-        unsafe { core.poll(cx) }
+        super::coop::budget(|| unsafe { core.poll(cx) })
     })) {
         Ok(Poll::Pending) => return Poll::Pending,
         Ok(Poll::Ready(output)) => Ok(output),

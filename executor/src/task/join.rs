@@ -67,10 +67,14 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut coop = std::task::ready!(super::coop::poll_proceed(cx));
         let mut ret = Poll::Pending;
         // SAFETY: `ret` is a `Poll<Result<T, JoinError>>` and `T` is the
         // task's output type (set when the handle was created); we are the JoinHandle.
         unsafe { self.raw.try_read_output(&mut ret as *mut Poll<Result<T, JoinError>> as *mut (), cx.waker()) };
+        if ret.is_ready() {
+            coop.made_progress();
+        }
         ret
     }
 }

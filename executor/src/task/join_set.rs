@@ -132,6 +132,10 @@ impl<T> JoinSet<T> {
         if self.len == 0 {
             return Poll::Ready(None);
         }
+        // One unit of the task's budget for the whole call: the member handles are polled
+        // unconstrained, or a spent budget would make each of them wake itself — and this loop
+        // would pop it again for ever.
+        let mut coop = std::task::ready!(super::coop::poll_proceed(cx));
         loop {
             let key = {
                 let mut st = self.ready.state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -149,7 +153,9 @@ impl<T> JoinSet<T> {
             let Some(Some(entry)) = self.entries.get_mut(key) else { continue };
             entry.waker.queued.store(false, Ordering::Release);
             let waker = Waker::from(entry.waker.clone());
-            if let Poll::Ready(res) = Pin::new(&mut entry.handle).poll(&mut Context::from_waker(&waker)) {
+            let polled = super::coop::with_unconstrained(|| Pin::new(&mut entry.handle).poll(&mut Context::from_waker(&waker)));
+            if let Poll::Ready(res) = polled {
+                coop.made_progress();
                 self.entries[key] = None;
                 self.free.push(key);
                 self.len -= 1;

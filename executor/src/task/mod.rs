@@ -28,6 +28,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub(crate) mod coop;
 mod error;
 mod harness;
 mod join;
@@ -48,6 +49,7 @@ mod join_set;
 mod spawn;
 
 pub use crate::blocking::spawn_blocking;
+pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::{Id, JoinError};
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;

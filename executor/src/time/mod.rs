@@ -8,6 +8,7 @@
 mod interval;
 mod sleep;
 mod timeout;
+pub(crate) mod timers;
 pub(crate) mod wheel;
 
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};

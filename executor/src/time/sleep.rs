@@ -1,6 +1,6 @@
 //! [`Sleep`]: a future that completes at an instant, registered in the runtime's timing wheel.
 
-use super::wheel::TimerKey;
+use super::timers::TimerKey;
 use crate::runtime::Handle;
 use std::fmt;
 use std::future::Future;
@@ -65,12 +65,14 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut coop = std::task::ready!(crate::task::coop::poll_proceed(cx));
         let this = self.get_mut();
         let timers = this.handle.driver().timers();
         if Instant::now() >= this.deadline {
             if let Some(key) = this.key.take() {
                 timers.remove(key);
             }
+            coop.made_progress();
             return Poll::Ready(());
         }
         this.key = Some(match this.key.and_then(|key| timers.update(key, this.deadline, cx.waker())) {

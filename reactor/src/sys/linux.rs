@@ -1,5 +1,5 @@
 //! Linux system calls: `epoll_ctl(2)` on the OS poller, `poll(2)` to sample readiness, and
-//! `kcmp(2)` to tell whether a descriptor number still names the registered file.
+//! an `EPOLL_CTL_ADD` probe (or `kcmp(2)`) to tell whether a descriptor number still names the registered file.
 
 use std::io;
 use std::os::fd::RawFd;
@@ -57,14 +57,14 @@ pub(crate) fn poll_now(fds: &mut [PollFd]) -> io::Result<()> {
     }
 }
 
-/// What `kcmp(2)` says about a descriptor number and the registration made under it.
+/// Whether a descriptor number still names the file registered under it.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
 pub(crate) enum Identity {
     /// `fd` still names the file registered under `fd` in the OS epoll instance.
     Same,
     /// The registered file was closed, or `fd` now names another file.
     Changed,
-    /// The kernel cannot tell (kcmp unavailable, e.g. filtered by seccomp).
+    /// The kernel cannot tell (out of watches and kcmp unavailable, e.g. filtered by seccomp).
     Unknown,
 }
 
@@ -97,9 +97,38 @@ struct KcmpEpollSlot {
 
 const KCMP_EPOLL_TFD: libc::c_long = 7;
 
+/// The data of the probe registration of [`registered_identity`]: never an item's token
+/// (its generation half is `u32::MAX`, and item generations stay below it) nor the wake token.
+pub(crate) const PROBE_DATA: u64 = u64::MAX - 1;
+
 /// Whether descriptor `fd` of this process is the very file registered as target `fd` in the
-/// OS epoll instance `epfd` (`kcmp(KCMP_EPOLL_TFD)`, Linux 4.13+).
+/// OS epoll instance `epfd`.
+///
+/// The OS epoll keys its registrations by (file, fd) in a red-black tree, so an
+/// `EPOLL_CTL_ADD` of `fd` is an O(log n) probe: `EEXIST` means this (file, fd) pair is the
+/// registered one; success means the number now names another file (the probe registration is
+/// deleted at once; an OS event harvested for it meanwhile carries [`PROBE_DATA`], which names
+/// no item, and the caller holds the instance's `mtx`, which every `ctl` takes too, so no
+/// registration of the new file can race with the probe); `EBADF` means it is closed; `EPERM` / `ELOOP` / `EINVAL` mean
+/// another file that cannot be (or be so) registered. Only when the probe cannot tell (out of
+/// watches or memory) does this fall back to `kcmp(KCMP_EPOLL_TFD)` (Linux 4.13+), which is
+/// exact but O(n) in the kernel: it walks the tree to the n-th registration.
 pub(crate) fn registered_identity(epfd: RawFd, fd: RawFd) -> Identity {
+    match epoll_ctl(epfd, CTL_ADD, fd, 0, PROBE_DATA) {
+        Ok(()) => {
+            let _ = epoll_ctl(epfd, CTL_DEL, fd, 0, 0);
+            Identity::Changed
+        }
+        Err(e) => match e.raw_os_error() {
+            Some(libc::EEXIST) => Identity::Same,
+            Some(libc::EBADF | libc::EPERM | libc::ELOOP | libc::EINVAL) => Identity::Changed,
+            _ => kcmp_identity(epfd, fd),
+        },
+    }
+}
+
+/// [`registered_identity`] by `kcmp(KCMP_EPOLL_TFD)`.
+fn kcmp_identity(epfd: RawFd, fd: RawFd) -> Identity {
     static PID: OnceLock<libc::pid_t> = OnceLock::new();
     let pid = *PID.get_or_init(|| std::process::id() as libc::pid_t);
     let slot = KcmpEpollSlot { efd: epfd as u32, tfd: fd as u32, toff: 0 };

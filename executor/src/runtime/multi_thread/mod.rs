@@ -74,7 +74,7 @@ impl Shared {
             inject_len: AtomicUsize::new(0),
             idle: Idle::new(workers),
             owned: OwnedTasks::new(),
-            driver: Driver::new()?,
+            driver: Driver::new(workers)?,
             shutdown: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
             locals: Mutex::new(locals),
@@ -157,7 +157,7 @@ impl Shared {
         let mut cx = Context::from_waker(&waker);
         loop {
             if wake.woken.swap(false, Ordering::AcqRel) {
-                if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+                if let Poll::Ready(v) = crate::task::coop::budget(|| future.as_mut().poll(&mut cx)) {
                     return v;
                 }
                 continue;

@@ -65,6 +65,7 @@ pub(super) fn schedule(shared: &Arc<Shared>, task: Task_, is_yield: bool) {
 
 /// The worker loop, until shutdown.
 pub(super) fn run(shared: Arc<Shared>, index: usize, local: Local<Task_>) {
+    crate::time::timers::set_thread_shard(index);
     let ctx = Ctx {
         shared,
         core: RefCell::new(Core {

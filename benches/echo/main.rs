@@ -1,0 +1,600 @@
+//! The echo benchmark: our runtime against tokio, with a raw-epoll server as the ceiling.
+//!
+//! ```text
+//! cargo bench --bench echo                         # everything, 3 rounds (about 15 minutes on 2 cores)
+//! cargo bench --bench echo -- --rounds 5 --duration 3
+//! cargo bench --bench echo -- --workloads 1000x64 --servers ours-mt,tokio-mt --no-memory --no-http
+//! benches/echo-ratios.sh --rounds 3                # the same, after installing wrk if it is missing
+//! ```
+//!
+//! One binary plays three parts. As the driver (the default) it starts each server under test
+//! as a child process of itself (`echo server --runtime KIND`, which binds 127.0.0.1:0 and prints
+//! the port), runs the load generator against it on its own threads (kernel epoll, never the
+//! runtime under test), reads the server's CPU time from `/proc/PID/stat`, and kills the server
+//! by PID. Servers alternate within a round (ours-mt, tokio-mt, ours-ct, tokio-ct, raw-epoll) and
+//! the order flips every round. Per workload it prints msgs/s, p50, p99 and server CPU per
+//! message, median over rounds with min-max, and the ratio ours/tokio as the median of the
+//! per-round ratios. Then RSS per idle connection with 10 000 connections open, `wrk` against the
+//! HTTP server (`examples/http-hello.rs`'s request handling on both runtimes), and
+//! `docs/bench/echo-results.md` and `docs/bench/echo-msgs-per-sec.svg`.
+//!
+//! `echo load --addr HOST:PORT ...` runs the load generator alone against any echo server;
+//! `echo server --runtime KIND ...` runs one server. `--help` lists the options.
+
+// The example's `main` and its runtime-specific `serve` are not used here, only `http1`.
+#[allow(dead_code)]
+#[path = "../../examples/http-hello.rs"]
+mod http_hello;
+mod loadgen;
+mod report;
+mod servers;
+mod sys;
+
+use servers::{Kind, Proto};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::SocketAddr;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+const USAGE: &str = "\
+usage:
+  echo [OPTIONS]                      run the comparison (the driver)
+  echo server --runtime KIND [--addr HOST:PORT] [--proto echo|http] [--buf BYTES] [--workers N]
+  echo load --addr HOST:PORT [--conns N] [--size BYTES] [--depth N] [--duration SECS] [--warmup SECS]
+            [--threads N] [--server-pid PID]
+
+driver options:
+  --rounds N            rounds, servers alternating within each (default 3)
+  --duration SECS       measured seconds per run (default 2)
+  --warmup SECS         unmeasured seconds before it (default 0.5)
+  --workloads LIST      CONNSxSIZE[xDEPTH],... (default 1x64,64x64,1000x64,64x4K,10000x64)
+  --servers LIST        of ours-mt,tokio-mt,ours-ct,tokio-ct,raw-epoll (default all)
+  --client-threads N    load-generator threads (default 1)
+  --workers N           worker threads of the multi-thread runtimes (default 2)
+  --buf BYTES           per-connection read buffer of every server (default 4096)
+  --no-memory           skip RSS per idle connection
+  --no-http             skip wrk
+  --out DIR             where the results and the plot go (default docs/bench)
+  --no-write            print only";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("server") => server_main(&args[1..]),
+        Some("load") => load_main(&args[1..]),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => driver_main(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("echo: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A tiny option parser: `--name value` pairs and bare flags.
+struct Args<'a> {
+    args: &'a [String],
+    at: usize,
+}
+
+impl<'a> Args<'a> {
+    fn next(&mut self) -> Option<&'a str> {
+        let a = self.args.get(self.at)?;
+        self.at += 1;
+        Some(a)
+    }
+
+    fn value(&mut self, name: &str) -> Result<&'a str, String> {
+        self.next().ok_or(format!("{name} needs a value\n{USAGE}"))
+    }
+
+    fn num<T: std::str::FromStr>(&mut self, name: &str) -> Result<T, String> {
+        let v = self.value(name)?;
+        v.parse().map_err(|_| format!("{name}: {v:?} is not a valid number"))
+    }
+
+    fn secs(&mut self, name: &str) -> Result<Duration, String> {
+        let s: f64 = self.num(name)?;
+        if !(0.0..=3600.0).contains(&s) {
+            return Err(format!("{name}: {s} is out of range (0 to 3600 seconds)"));
+        }
+        Ok(Duration::from_secs_f64(s))
+    }
+}
+
+fn parse_size(s: &str) -> Option<usize> {
+    let (num, mul) = match s.strip_suffix(['K', 'k']) {
+        Some(n) => (n, 1024),
+        None => (s, 1),
+    };
+    num.parse::<usize>().ok().and_then(|n| n.checked_mul(mul)).filter(|&n| n > 0)
+}
+
+fn server_main(args: &[String]) -> Result<(), String> {
+    let mut a = Args { args, at: 0 };
+    let (mut kind, mut addr, mut proto, mut buf, mut workers) = (None, "127.0.0.1:0".to_string(), Proto::Echo, 4096usize, 2usize);
+    while let Some(arg) = a.next() {
+        match arg {
+            "--runtime" => {
+                let v = a.value(arg)?;
+                kind =
+                    Some(Kind::parse(v).ok_or(format!("--runtime: unknown runtime {v:?} (ours-mt|ours-ct|tokio-mt|tokio-ct|raw-epoll)"))?);
+            }
+            "--addr" => addr = a.value(arg)?.to_string(),
+            "--proto" => {
+                proto = match a.value(arg)? {
+                    "echo" => Proto::Echo,
+                    "http" => Proto::Http,
+                    v => return Err(format!("--proto: {v:?} is neither echo nor http")),
+                }
+            }
+            "--buf" => buf = a.num(arg)?,
+            "--workers" => workers = a.num(arg)?,
+            "--bench" => {}
+            other => return Err(format!("server: unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    let kind = kind.ok_or("server: --runtime is required")?;
+    let addr: SocketAddr = addr.parse().map_err(|_| format!("--addr: {addr:?} is not HOST:PORT"))?;
+    if buf == 0 || workers == 0 {
+        return Err("--buf and --workers must be at least 1".into());
+    }
+    // SAFETY: prctl(PR_SET_PDEATHSIG) takes no pointers; it makes the kernel kill this server if
+    // the driver that started it dies, so no server outlives a failed or interrupted run.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+    servers::run(kind, addr, proto, buf, workers).map_err(|e| format!("{}: {e}", kind.name()))
+}
+
+fn load_main(args: &[String]) -> Result<(), String> {
+    let mut a = Args { args, at: 0 };
+    let mut spec = loadgen::Spec {
+        addr: SocketAddr::from(([127, 0, 0, 1], 7000)),
+        conns: 64,
+        size: 64,
+        depth: 1,
+        warmup: Duration::from_millis(500),
+        duration: Duration::from_secs(5),
+        threads: 1,
+        server_pid: None,
+    };
+    while let Some(arg) = a.next() {
+        match arg {
+            "--addr" => {
+                let v = a.value(arg)?;
+                spec.addr = v.parse().map_err(|_| format!("--addr: {v:?} is not HOST:PORT"))?;
+            }
+            "--conns" => spec.conns = a.num(arg)?,
+            "--size" => {
+                let v = a.value(arg)?;
+                spec.size = parse_size(v).ok_or(format!("--size: {v:?} is not a size like 64 or 4K"))?;
+            }
+            "--depth" => spec.depth = a.num(arg)?,
+            "--duration" => spec.duration = a.secs(arg)?,
+            "--warmup" => spec.warmup = a.secs(arg)?,
+            "--threads" => spec.threads = a.num(arg)?,
+            "--server-pid" => spec.server_pid = Some(a.num(arg)?),
+            "--bench" => {}
+            other => return Err(format!("load: unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    let out = loadgen::run(&spec)?;
+    println!(
+        "{} conns x {} B x depth {}: {:.0} msgs/s, p50 {:.1} us, p99 {:.1} us, p99.9 {:.1} us{}",
+        spec.conns,
+        spec.size,
+        spec.depth,
+        out.rate(),
+        out.hist.value_at_quantile(0.5) as f64 / 1e3,
+        out.hist.value_at_quantile(0.99) as f64 / 1e3,
+        out.hist.value_at_quantile(0.999) as f64 / 1e3,
+        match out.server_cpu {
+            Some(c) if out.msgs > 0 => format!(", server CPU {:.2} us/msg", c * 1e6 / out.msgs as f64),
+            _ => String::new(),
+        }
+    );
+    Ok(())
+}
+
+/// A workload: connections × message size, messages in flight per connection.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Workload {
+    pub conns: usize,
+    pub size: usize,
+    pub depth: usize,
+}
+
+impl Workload {
+    fn parse(s: &str) -> Option<Workload> {
+        let parts: Vec<&str> = s.split('x').collect();
+        let (c, sz, d) = match parts.as_slice() {
+            [c, sz] => (c, sz, "1"),
+            [c, sz, d] => (c, sz, *d),
+            _ => return None,
+        };
+        let w = Workload { conns: c.parse().ok()?, size: parse_size(sz)?, depth: d.parse().ok()? };
+        (w.conns > 0 && w.depth > 0).then_some(w)
+    }
+
+    pub fn label(&self) -> String {
+        let size = if self.size % 1024 == 0 { format!("{} KiB", self.size / 1024) } else { format!("{} B", self.size) };
+        let conns = if self.conns >= 1000 { format!("{} {:03}", self.conns / 1000, self.conns % 1000) } else { self.conns.to_string() };
+        if self.depth == 1 {
+            format!("{conns} x {size}")
+        } else {
+            format!("{conns} x {size}, {} in flight", self.depth)
+        }
+    }
+}
+
+pub struct Config {
+    pub rounds: usize,
+    pub duration: Duration,
+    pub warmup: Duration,
+    pub workloads: Vec<Workload>,
+    pub servers: Vec<Kind>,
+    pub client_threads: usize,
+    pub workers: usize,
+    pub buf: usize,
+    pub memory: bool,
+    pub http: bool,
+    pub out: Option<std::path::PathBuf>,
+}
+
+fn driver_main(args: &[String]) -> Result<(), String> {
+    let mut cfg = Config {
+        rounds: 3,
+        duration: Duration::from_secs(2),
+        warmup: Duration::from_millis(500),
+        workloads: ["1x64", "64x64", "1000x64", "64x4K", "10000x64"].iter().filter_map(|w| Workload::parse(w)).collect(),
+        servers: servers::ALL.to_vec(),
+        client_threads: 1,
+        workers: 2,
+        buf: 4096,
+        memory: true,
+        http: true,
+        out: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/bench")),
+    };
+    // `cargo bench` passes --bench; `cargo test --benches` does not: then this is a smoke test.
+    let smoke = args.is_empty();
+    let mut a = Args { args, at: 0 };
+    while let Some(arg) = a.next() {
+        match arg {
+            "--bench" => {}
+            "--rounds" => cfg.rounds = a.num(arg)?,
+            "--duration" => cfg.duration = a.secs(arg)?,
+            "--warmup" => cfg.warmup = a.secs(arg)?,
+            "--workloads" => {
+                let v = a.value(arg)?;
+                cfg.workloads = v
+                    .split(',')
+                    .map(|w| Workload::parse(w).ok_or(format!("--workloads: {w:?} is not CONNSxSIZE[xDEPTH], e.g. 1000x64 or 64x4Kx8")))
+                    .collect::<Result<_, _>>()?;
+            }
+            "--servers" => {
+                let v = a.value(arg)?;
+                cfg.servers = v
+                    .split(',')
+                    .map(|s| Kind::parse(s).ok_or(format!("--servers: unknown server {s:?} (ours-mt|tokio-mt|ours-ct|tokio-ct|raw-epoll)")))
+                    .collect::<Result<_, _>>()?;
+            }
+            "--client-threads" => cfg.client_threads = a.num(arg)?,
+            "--workers" => cfg.workers = a.num(arg)?,
+            "--buf" => cfg.buf = a.num(arg)?,
+            "--no-memory" => cfg.memory = false,
+            "--no-http" => cfg.http = false,
+            "--out" => cfg.out = Some(a.value(arg)?.into()),
+            "--no-write" => cfg.out = None,
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    if cfg.rounds == 0 || cfg.client_threads == 0 || cfg.workers == 0 || cfg.buf == 0 || cfg.servers.is_empty() {
+        return Err("--rounds, --client-threads, --workers, --buf and --servers must be at least 1".into());
+    }
+    if smoke {
+        println!("echo: no --bench flag: smoke test (1 round, 4 x 64 B, 0.2 s per server); `cargo bench --bench echo` runs the comparison");
+        cfg.rounds = 1;
+        cfg.duration = Duration::from_millis(200);
+        cfg.warmup = Duration::from_millis(50);
+        cfg.workloads = vec![Workload { conns: 4, size: 64, depth: 2 }];
+        cfg.memory = false;
+        cfg.http = false;
+        cfg.out = None;
+    }
+    let limit = sys::raise_nofile().map_err(|e| format!("raising RLIMIT_NOFILE: {e}"))?;
+    if let Some(w) = cfg.workloads.iter().find(|w| w.conns as u64 + 64 > limit) {
+        return Err(format!("{} connections need more than the {limit} file descriptors RLIMIT_NOFILE allows", w.conns));
+    }
+    let started = Instant::now();
+    let mut results = report::Results::new(&cfg);
+    for w in cfg.workloads.clone() {
+        let samples = run_workload(&cfg, w)?;
+        report::print_workload(&cfg, &w, &samples);
+        results.echo.push((w, samples));
+    }
+    if cfg.memory {
+        results.memory = memory(&cfg)?;
+        report::print_memory(&results.memory);
+    }
+    if cfg.http {
+        results.http = http(&cfg)?;
+        report::print_http(&results.http);
+    }
+    println!("\ntotal {:.0} s", started.elapsed().as_secs_f64());
+    if let Some(dir) = &cfg.out {
+        report::write(&cfg, &results, dir)?;
+    }
+    Ok(())
+}
+
+/// A server child process, killed by PID (SIGKILL) and reaped when dropped.
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+    pub kind: Kind,
+}
+
+impl Server {
+    fn start(kind: Kind, proto: Proto, cfg: &Config) -> Result<Server, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+        let mut child = Command::new(exe)
+            .args(["server", "--runtime", kind.name(), "--addr", "127.0.0.1:0"])
+            .args(["--proto", if proto == Proto::Http { "http" } else { "echo" }])
+            .args(["--buf", &cfg.buf.to_string(), "--workers", &cfg.workers.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("starting the {} server: {e}", kind.name()))?;
+        let mut line = String::new();
+        let stdout = child.stdout.take();
+        let read = stdout.map(|s| BufReader::new(s).read_line(&mut line));
+        let mut server = Server { child, addr: SocketAddr::from(([127, 0, 0, 1], 0)), kind };
+        match read {
+            Some(Ok(n)) if n > 0 => {}
+            _ => return Err(format!("the {} server exited before listening", kind.name())),
+        }
+        server.addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .and_then(|a| a.parse().ok())
+            .ok_or(format!("the {} server printed {line:?}, not its address", kind.name()))?;
+        Ok(server)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One run's figures.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    pub kind: Kind,
+    pub rate: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    /// Server CPU microseconds per message.
+    pub cpu_us: Option<f64>,
+}
+
+/// The servers in this round's order: as given on odd rounds, reversed on even ones.
+fn round_order(servers: &[Kind], round: usize) -> Vec<Kind> {
+    let mut v = servers.to_vec();
+    if round % 2 == 1 {
+        v.reverse();
+    }
+    v
+}
+
+fn run_workload(cfg: &Config, w: Workload) -> Result<Vec<Vec<Sample>>, String> {
+    println!(
+        "\n== {} ({} rounds, {:.1} s + {:.1} s warm-up per run)",
+        w.label(),
+        cfg.rounds,
+        cfg.duration.as_secs_f64(),
+        cfg.warmup.as_secs_f64()
+    );
+    let mut rounds = Vec::new();
+    for r in 0..cfg.rounds {
+        let mut samples = Vec::new();
+        for kind in round_order(&cfg.servers, r) {
+            let server = Server::start(kind, Proto::Echo, cfg)?;
+            let spec = loadgen::Spec {
+                addr: server.addr,
+                conns: w.conns,
+                size: w.size,
+                depth: w.depth,
+                warmup: cfg.warmup,
+                duration: cfg.duration,
+                threads: cfg.client_threads,
+                server_pid: Some(server.pid()),
+            };
+            let out = loadgen::run(&spec).map_err(|e| format!("{} against {}, round {}: {e}", w.label(), kind.name(), r + 1))?;
+            drop(server);
+            let s = Sample {
+                kind,
+                rate: out.rate(),
+                p50_us: out.hist.value_at_quantile(0.5) as f64 / 1e3,
+                p99_us: out.hist.value_at_quantile(0.99) as f64 / 1e3,
+                cpu_us: out.server_cpu.filter(|_| out.msgs > 0).map(|c| c * 1e6 / out.msgs as f64),
+            };
+            eprintln!(
+                "   round {} {:<9} {:>10.0} msgs/s  p50 {:>8.1} us  p99 {:>8.1} us  cpu {}",
+                r + 1,
+                kind.name(),
+                s.rate,
+                s.p50_us,
+                s.p99_us,
+                s.cpu_us.map_or("-".into(), |c| format!("{c:.2} us/msg"))
+            );
+            samples.push(s);
+        }
+        rounds.push(samples);
+    }
+    Ok(rounds)
+}
+
+/// RSS per idle connection: (server, per-round bytes per connection).
+pub type Memory = Vec<(Kind, Vec<f64>)>;
+
+const IDLE_CONNS: usize = 10_000;
+
+fn memory(cfg: &Config) -> Result<Memory, String> {
+    println!("\n== memory: RSS per idle connection, {IDLE_CONNS} connections open, {} B buffer each", cfg.buf);
+    let kinds: Vec<Kind> = cfg.servers.iter().copied().filter(|k| *k != Kind::RawEpoll).collect();
+    let mut out: Memory = kinds.iter().map(|k| (*k, Vec::new())).collect();
+    for r in 0..cfg.rounds {
+        for kind in round_order(&kinds, r) {
+            let server = Server::start(kind, Proto::Echo, cfg)?;
+            std::thread::sleep(Duration::from_millis(200));
+            let before = sys::rss_bytes(server.pid()).ok_or("cannot read VmRSS")?;
+            let mut conns = loadgen::connect_all(server.addr, IDLE_CONNS)?;
+            // One 64-byte echo on every connection, so each server task has run and is parked in read.
+            let msg = [0x5au8; 64];
+            for c in &mut conns {
+                c.write_all(&msg).map_err(|e| format!("memory: write: {e}"))?;
+            }
+            let mut back = [0u8; 64];
+            for c in &mut conns {
+                c.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+                c.read_exact(&mut back).map_err(|e| format!("memory: {} echo: {e}", kind.name()))?;
+                if back != msg {
+                    return Err(format!("memory: {} echoed the wrong bytes", kind.name()));
+                }
+            }
+            std::thread::sleep(Duration::from_millis(500));
+            let after = sys::rss_bytes(server.pid()).ok_or("cannot read VmRSS")?;
+            let per = (after as f64 - before as f64) / IDLE_CONNS as f64;
+            eprintln!(
+                "   round {} {:<9} RSS {:.1} MiB -> {:.1} MiB: {per:.0} B per connection",
+                r + 1,
+                kind.name(),
+                before as f64 / 1048576.0,
+                after as f64 / 1048576.0
+            );
+            drop(conns);
+            drop(server);
+            if let Some(e) = out.iter_mut().find(|e| e.0 == kind) {
+                e.1.push(per);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One wrk run: requests/s, p50 and p99 in microseconds, server CPU per request.
+#[derive(Clone, Debug)]
+pub struct HttpSample {
+    pub kind: Kind,
+    pub rps: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub cpu_us: Option<f64>,
+}
+
+/// (label, per round samples).
+pub type Http = Vec<(String, Vec<Vec<HttpSample>>)>;
+
+const HTTP_CONNS: usize = 64;
+const PIPELINE: usize = 16;
+
+fn http(cfg: &Config) -> Result<Http, String> {
+    if Command::new("wrk").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_err() {
+        println!("\n== http: wrk is not installed (benches/echo-ratios.sh installs it with apt-get); skipped");
+        return Ok(Vec::new());
+    }
+    let script = std::env::temp_dir().join(format!("echo-bench-pipeline-{}.lua", std::process::id()));
+    std::fs::write(
+        &script,
+        format!(
+            "init = function(args)\n  local r = {{}}\n  for i = 1, {PIPELINE} do r[i] = wrk.format(nil, \"/\") end\n  req = table.concat(r)\nend\nrequest = function() return req end\n"
+        ),
+    )
+    .map_err(|e| format!("writing the wrk script: {e}"))?;
+    let kinds: Vec<Kind> = cfg.servers.iter().copied().filter(|k| *k != Kind::RawEpoll).collect();
+    let secs = cfg.duration.as_secs().max(2);
+    let mut all = Vec::new();
+    for (label, pipelined) in
+        [(format!("keep-alive, {HTTP_CONNS} connections"), false), (format!("pipelined x{PIPELINE}, {HTTP_CONNS} connections"), true)]
+    {
+        println!("\n== http: wrk -t1 -c{HTTP_CONNS} -d{secs}s{} ({} rounds)", if pipelined { " -s pipeline.lua" } else { "" }, cfg.rounds);
+        let mut rounds = Vec::new();
+        for r in 0..cfg.rounds {
+            let mut samples = Vec::new();
+            for kind in round_order(&kinds, r) {
+                let server = Server::start(kind, Proto::Http, cfg)?;
+                let cpu0 = sys::cpu_seconds(server.pid());
+                let mut cmd = Command::new("wrk");
+                cmd.args(["-t1", &format!("-c{HTTP_CONNS}"), &format!("-d{secs}s"), "--latency"]);
+                if pipelined {
+                    cmd.arg("-s").arg(&script);
+                }
+                let output = cmd.arg(format!("http://{}/", server.addr)).output().map_err(|e| format!("running wrk: {e}"))?;
+                let cpu1 = sys::cpu_seconds(server.pid());
+                drop(server);
+                let text = String::from_utf8_lossy(&output.stdout).into_owned();
+                let s = parse_wrk(kind, &text, cpu0.zip(cpu1).map(|(a, b)| b - a))
+                    .ok_or(format!("could not read wrk's output against {}:\n{text}", kind.name()))?;
+                eprintln!(
+                    "   round {} {:<9} {:>10.0} req/s  p50 {:>8.1} us  p99 {:>8.1} us",
+                    r + 1,
+                    kind.name(),
+                    s.rps,
+                    s.p50_us,
+                    s.p99_us
+                );
+                samples.push(s);
+            }
+            rounds.push(samples);
+        }
+        all.push((label, rounds));
+    }
+    let _ = std::fs::remove_file(&script);
+    Ok(all)
+}
+
+/// Reads requests/s, the latency distribution and the request count from wrk's report; a run
+/// with socket errors or non-2xx answers fails.
+fn parse_wrk(kind: Kind, text: &str, cpu: Option<f64>) -> Option<HttpSample> {
+    if text.contains("Non-2xx") || text.contains("Socket errors") {
+        eprintln!("wrk reported errors against {}:\n{text}", kind.name());
+        return None;
+    }
+    let dur = |s: &str| -> Option<f64> {
+        let (num, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic())?);
+        let v: f64 = num.parse().ok()?;
+        Some(match unit {
+            "us" => v,
+            "ms" => v * 1e3,
+            "s" => v * 1e6,
+            _ => return None,
+        })
+    };
+    let mut rps = None;
+    let (mut p50, mut p99, mut requests) = (None, None, None);
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        match f.as_slice() {
+            ["Requests/sec:", v] => rps = v.parse().ok(),
+            ["50%", v] => p50 = dur(v),
+            ["99%", v] => p99 = dur(v),
+            [n, "requests", "in", ..] => requests = n.parse::<f64>().ok(),
+            _ => {}
+        }
+    }
+    let cpu_us = cpu.zip(requests).filter(|(_, n)| *n > 0.0).map(|(c, n)| c * 1e6 / n);
+    Some(HttpSample { kind, rps: rps?, p50_us: p50?, p99_us: p99?, cpu_us })
+}
