@@ -182,3 +182,61 @@ pub(crate) fn max_user_watches() -> Option<usize> {
 }
 
 pub(crate) use libc::{EBADF, EFAULT, EINTR, EINVAL, ENOENT, ENOSPC};
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::os::fd::{AsRawFd, IntoRawFd};
+    use std::os::unix::net::UnixStream;
+
+    fn os_epoll() -> std::os::fd::OwnedFd {
+        // SAFETY: epoll_create1 takes no pointers; a non-negative result is a new descriptor we own.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        assert!(fd >= 0);
+        // SAFETY: `fd` was just returned by epoll_create1 and is owned by nobody else.
+        unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }
+    }
+
+    fn registered_fds(epfd: RawFd) -> Vec<RawFd> {
+        registrations(epfd).unwrap().into_iter().map(|(fd, _)| fd).collect()
+    }
+
+    #[test]
+    fn the_probe_confirms_the_registered_file_and_leaves_no_registration_behind() {
+        let ep = os_epoll();
+        let (a, _b) = UnixStream::pair().unwrap();
+        epoll_ctl(ep.as_raw_fd(), CTL_ADD, a.as_raw_fd(), libc::EPOLLIN as u32, 1).unwrap();
+        assert_eq!(registered_identity(ep.as_raw_fd(), a.as_raw_fd()), Identity::Same);
+        assert_eq!(registered_fds(ep.as_raw_fd()), vec![a.as_raw_fd()]);
+    }
+
+    #[test]
+    fn the_probe_sees_a_closed_number_and_a_number_reused_by_another_file() {
+        let ep = os_epoll();
+        let (a, _b) = UnixStream::pair().unwrap();
+        let keep = a.try_clone().unwrap(); // keeps the registered file open after `a` closes
+        let fd = a.as_raw_fd();
+        epoll_ctl(ep.as_raw_fd(), CTL_ADD, fd, libc::EPOLLIN as u32, 1).unwrap();
+        drop(a);
+        assert_eq!(registered_identity(ep.as_raw_fd(), fd), Identity::Changed);
+        // Another socket now takes the number: a different file.
+        let (c, _d) = UnixStream::pair().unwrap();
+        let c = c.into_raw_fd();
+        // SAFETY: dup2 onto `fd`, a number nobody else uses (it was closed above).
+        assert_eq!(unsafe { libc::dup2(c, fd) }, fd);
+        assert_eq!(registered_identity(ep.as_raw_fd(), fd), Identity::Changed);
+        // The probe's own registration of the new file is gone again: only the old one is left.
+        assert_eq!(registered_fds(ep.as_raw_fd()), vec![fd]);
+        // A regular file (which epoll refuses, EPERM) under the number is another file too.
+        let file = std::fs::File::open("/proc/self/status").unwrap();
+        // SAFETY: dup2 onto our own `fd` (the dup of `c` is replaced and closed atomically).
+        assert_eq!(unsafe { libc::dup2(file.as_raw_fd(), fd) }, fd);
+        assert_eq!(registered_identity(ep.as_raw_fd(), fd), Identity::Changed);
+        // SAFETY: `fd` and `c` are ours and no longer used.
+        unsafe {
+            libc::close(fd);
+            libc::close(c);
+        }
+        drop(keep);
+    }
+}
