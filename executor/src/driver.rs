@@ -30,18 +30,14 @@ use std::time::Duration;
 /// The data of the unpark user event (edge-triggered: "look again").
 const UNPARK: u64 = u64::MAX;
 
-/// The data of the worker wake-up user event (counting: each trigger wakes one parked worker).
-const WAKE_WORKER: u64 = u64::MAX - 1;
-
-/// Events harvested per park.
-const HARVEST: usize = 256;
+/// Most events harvested per park (the schedulers ask for fewer when their queues are fuller).
+pub(crate) const HARVEST: usize = 256;
 
 /// A runtime's driver. `park` is called by one thread at a time (the scheduler guarantees it);
 /// `unpark` and the timer methods from any thread.
 pub(crate) struct Driver {
     ep: EventPoll,
     unpark: Arc<UserEvent>,
-    wake_worker: UserEvent,
     timers: Timers,
     registry: Registry,
 }
@@ -66,9 +62,8 @@ impl Driver {
     pub(crate) fn new(shards: usize) -> io::Result<Driver> {
         let ep = EventPoll::new()?;
         let unpark = Arc::new(ep.user_event(UNPARK)?);
-        let wake_worker = ep.user_semaphore(WAKE_WORKER)?;
         let timers = Timers::new(shards, Unpark(unpark.clone()));
-        Ok(Driver { ep, unpark, wake_worker, timers, registry: Registry::new() })
+        Ok(Driver { ep, unpark, timers, registry: Registry::new() })
     }
 
     /// Registers `fd` on the `EventPoll` (edge-triggered) for `interest`; returns its token and
@@ -101,10 +96,10 @@ impl Driver {
         self.registry.shutdown();
     }
 
-    /// Wakes exactly one thread parked in [`park`](Self::park) (a counting user event: `n`
-    /// calls wake `n` parked threads, one each, whenever they park).
-    pub(crate) fn wake_one_worker(&self) {
-        self.wake_worker.trigger();
+    /// Ends the current or the next [`park`](Self::park) (an edge-triggered user event: no
+    /// system call unless a thread sleeps in the driver, one eventfd write if it does).
+    pub(crate) fn unpark(&self) {
+        self.unpark.trigger();
     }
 
     pub(crate) fn unpark_handle(&self) -> Unpark {
@@ -116,17 +111,28 @@ impl Driver {
     }
 
     /// Sleeps until unparked, an event arrives, a timer expires or `timeout` passes
-    /// (`Some(ZERO)` only collects what is ready), then wakes what is due. Several threads may
-    /// park at once: they queue on the `EventPoll`'s wait queue. Returns whether this park
-    /// consumed a [`wake_one_worker`](Self::wake_one_worker) wake-up.
-    pub(crate) fn park(&self, timeout: Option<Duration>) -> io::Result<bool> {
-        let (timeout, parked) = self.timers.begin_park(timeout);
-        let mut worker_woken = false;
+    /// (`Some(ZERO)` only collects what is ready), then wakes what is due: at most `max_io`
+    /// registrations' tasks (at most [`HARVEST`]; 0 fires only the expired timers, without
+    /// looking at I/O). One thread at a time parks here (the schedulers hold a driver lock or
+    /// the drive role), so it is the only waiter of the `EventPoll`: returning with events
+    /// hands nothing to another thread.
+    ///
+    /// Readiness beyond `max_io` stays on the `EventPoll`'s ready list, in order, for the next
+    /// park: a scheduler whose run queue is nearly full asks for less, so I/O waits in FIFO
+    /// order there instead of overflowing the run queue (where it would be served out of
+    /// order, which is what makes the tail latency of many connections).
+    pub(crate) fn park(&self, timeout: Option<Duration>, max_io: usize) -> io::Result<()> {
+        let (timeout, parked) = self.timers.begin_park(if max_io == 0 { Some(Duration::ZERO) } else { timeout });
         let mut wake = WAKE_LIST.take();
+        if max_io == 0 {
+            self.timers.end_park(parked, &mut wake);
+            wake.drain(..).for_each(Waker::wake);
+            WAKE_LIST.set(wake);
+            return Ok(());
+        }
         let mut registry = None;
-        let res = self.ep.harvest(HARVEST, timeout, |events: Events, data| match data {
+        let res = self.ep.harvest(max_io.min(HARVEST), timeout, |events: Events, data| match data {
             UNPARK => {}
-            WAKE_WORKER => worker_woken = true,
             token => {
                 // The registry is locked once per harvest, on its first I/O event. Wakers are
                 // woken after the harvest: `f` runs under the EventPoll's mutex, and a woken
@@ -141,10 +147,9 @@ impl Driver {
         wake.drain(..).for_each(Waker::wake);
         WAKE_LIST.set(wake);
         match res {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+            Err(e) => Err(e),
         }
-        Ok(worker_woken)
     }
 }

@@ -20,8 +20,8 @@
 //! `spawn_blocking`), timers (`time`: a hierarchical timing wheel behind `sleep`, `timeout`,
 //! `interval`), the driver that parks on `EventPoll`, and two schedulers
 //! ([`runtime::Builder`]): multi-thread (workers with a LIFO slot, a lock-free local queue
-//! stolen from by halves, a global inject queue, parking on the `EventPoll`'s exclusive wait
-//! queue) and current-thread.
+//! stolen from by halves, a global inject queue; one idle worker sleeps in the `EventPoll`, the
+//! others on their own parkers) and current-thread.
 //!
 //! ```
 //! use executor::runtime::Builder;

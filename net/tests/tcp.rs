@@ -686,3 +686,27 @@ fn a_task_waiting_to_read_is_woken_by_the_peer_closing_and_the_runtime_drops_wit
     drop(rt);
     drop(client);
 }
+
+/// A read that stops short at an urgent (out-of-band) mark has not drained the socket: the
+/// short-read shortcut (clearing readiness without a `WouldBlock`) must not apply, or the bytes
+/// after the mark wait for an edge that never comes.
+#[test]
+fn a_read_stopped_short_by_urgent_data_does_not_strand_the_bytes_after_it() {
+    use std::io::Write;
+    on_both_flavors(|| async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        (&client).write_all(b"abc").unwrap();
+        socket2::SockRef::from(&client).send_out_of_band(b"!").unwrap();
+        (&client).write_all(b"def").unwrap();
+        // The urgent byte has arrived (and so has everything sent before it).
+        server.ready(Interest::PRIORITY).await.unwrap();
+        let mut buf = [0u8; 64];
+        let n = server.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"abc", "the read stops at the urgent mark");
+        let n =
+            timeout(Duration::from_secs(10), server.read(&mut buf)).await.expect("the bytes after the urgent mark were stranded").unwrap();
+        assert_eq!(&buf[..n], b"def");
+    });
+}

@@ -29,7 +29,6 @@ use crate::events::{CtlOp, EpollEvent, Events};
 use crate::interest::Interest;
 use crate::item::{Item, Items, Source, Token};
 use crate::loom::{lock, AtomicBool, Mutex, Ordering};
-use crate::os_event;
 use crate::ready_list::{List, OvfList};
 use crate::sys;
 use crate::wait_queue::{Parked, WaitQueue, Waiter, Wake};
@@ -105,12 +104,15 @@ struct Scan {
 
 // SAFETY: every field is Sync but `os`, whose accesses are serialized by the poller role (a flag
 // set and cleared under `lock`, so the accesses of successive pollers are ordered by that lock);
-// `mio::Poll` and `mio::Events` are `Send`.
+// `mio::Poll` and the event buffer are `Send`.
 unsafe impl Sync for Inner {}
 
+/// The OS poller: the `mio::Poll` that owns the OS epoll instance (and registers the waker's
+/// eventfd in it), and the buffer one OS poll fills. The wait itself is `sys::epoll_wait` on
+/// that instance, which returns the kernel's bits exactly.
 struct OsPoll {
     poll: mio::Poll,
-    events: mio::Events,
+    events: Box<[sys::OsEvent]>,
 }
 
 /// What `ep->lock` protects.
@@ -293,7 +295,7 @@ impl EventPoll {
                 signal_pending: false,
                 os_seq: 1,
             }),
-            os: UnsafeCell::new(OsPoll { poll, events: mio::Events::with_capacity(OS_EVENTS) }),
+            os: UnsafeCell::new(OsPoll { poll, events: vec![sys::NO_EVENT; OS_EVENTS].into_boxed_slice() }),
             epfd,
             waker,
             owner,
@@ -433,28 +435,25 @@ impl EventPoll {
     /// longer than [`MAX_EVENTS`]) is `EINVAL`, as `maxevents <= 0` is for Linux. A signal that
     /// interrupts the OS poll is `EINTR`, as for Linux.
     ///
-    /// Each reported item's readiness is sampled at harvest time, as the kernel's
-    /// `ep_item_poll` does, so the bits are exactly those Linux would report.
+    /// Each reported item's readiness is what the kernel's `ep_item_poll` would give at harvest
+    /// time, so the bits are exactly those Linux would report: the OS's own bits for an item the
+    /// OS reported during this call (its `epoll_wait` sampled the file just then), a `poll(2)`
+    /// sample for any other.
     pub fn wait(&self, events: &mut [EpollEvent], timeout_ms: i32) -> io::Result<usize> {
         if events.is_empty() || events.len() > MAX_EVENTS {
             return Err(errno(sys::EINVAL));
         }
         let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
         let mut n = 0;
-        self.inner.wait(events.len(), timeout, true, &mut |ev, data| {
+        self.inner.wait(events.len(), timeout, &mut |ev, data| {
             events[n] = EpollEvent::new(ev, data);
             n += 1;
         })
     }
 
-    /// The runtime's harvest: like [`wait`](Self::wait), but hands each event to `f` instead of
-    /// copying it into a buffer, and takes a `Duration` timeout (`None` blocks).
-    ///
-    /// It differs from `wait` in one respect: an edge-triggered registration whose readiness
-    /// just came from the OS is reported with the readiness the OS reported (IN, OUT, PRI, ERR,
-    /// HUP, RDHUP, plus RDNORM / WRNORM alongside IN / OUT) instead of being sampled again with
-    /// `poll(2)`, which saves a system call per harvest. Level-triggered and left-over items
-    /// are sampled exactly as in `wait`.
+    /// The runtime's harvest: [`wait`](Self::wait) (the same events, bits and order), but each
+    /// event goes to `f` instead of into a buffer, and the timeout is a `Duration` (`None`
+    /// blocks).
     ///
     /// `f` runs while the instance's mutex is held: it must not call `ctl`, `wait` or
     /// `harvest` on the same instance (it may trigger [`UserEvent`]s and wake tasks).
@@ -462,7 +461,7 @@ impl EventPoll {
         if maxevents == 0 {
             return Err(errno(sys::EINVAL));
         }
-        self.inner.wait(maxevents, timeout, false, &mut f)
+        self.inner.wait(maxevents, timeout, &mut f)
     }
 
     /// Creates a user-space event source registered on this instance with `data`; see
@@ -537,8 +536,6 @@ struct Entry {
     index: u32,
     /// Position in `Batch::pfds`, or `NO_PFD` when the item is not sampled with `poll(2)`.
     pfd: u8,
-    /// The file identity must be checked before the item is reported.
-    verify: bool,
     /// The latest OS poll confirmed the item.
     fresh: bool,
     /// The number no longer names the registered file.
@@ -564,8 +561,7 @@ struct Batch {
 
 impl Batch {
     fn new() -> Batch {
-        let empty =
-            Entry { index: 0, pfd: NO_PFD, verify: false, fresh: false, gone: false, hint: Events::empty(), revents: Events::empty() };
+        let empty = Entry { index: 0, pfd: NO_PFD, fresh: false, gone: false, hint: Events::empty(), revents: Events::empty() };
         Batch {
             len: 0,
             entries: [empty; BATCH],
@@ -580,7 +576,7 @@ impl Batch {
 impl Inner {
     /// `ep_poll`: harvest, or sleep (in the OS poll if nobody else does, else on the wait queue)
     /// until something arrives or `timeout` passes.
-    fn wait(&self, maxevents: usize, timeout: Option<Duration>, exact: bool, sink: &mut dyn FnMut(Events, u64)) -> io::Result<usize> {
+    fn wait(&self, maxevents: usize, timeout: Option<Duration>, sink: &mut dyn FnMut(Events, u64)) -> io::Result<usize> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut me = None;
         // OS polls numbered after `call_seq` return within this call: what they report is as
@@ -642,7 +638,7 @@ impl Inner {
                     continue;
                 }
             }
-            let n = self.send_events(maxevents, exact, call_seq.unwrap_or(0), sink);
+            let n = self.send_events(maxevents, call_seq.unwrap_or(0), sink);
             if n > 0 || expired {
                 return Ok(n);
             }
@@ -663,17 +659,17 @@ impl Inner {
         // SAFETY: the caller holds the poller role, so no other thread touches `os` until the
         // role is given up below, under `lock`, after the last use of `events`.
         let OsPoll { poll, events } = unsafe { &mut *self.os.get() };
-        let res = poll.poll(events, timeout);
+        let res = sys::epoll_wait(poll.as_raw_fd(), events, timeout);
         let mut wakes = WakeList::new();
         let mut st = lock(&self.lock);
         st.poller_active = false;
         st.poller_sleeping = false;
-        if res.is_ok() {
+        if let Ok(n) = res {
             st.os_seq = st.os_seq.checked_add(1).unwrap_or(1);
             let seq = st.os_seq;
             let mut woken = 0usize;
-            for ev in events.iter() {
-                let token = Token(ev.token().0 as u64);
+            for ev in &events[..n] {
+                let token = Token(ev.u64);
                 if token == Token::WAKE {
                     st.signal_pending = false;
                     continue;
@@ -683,7 +679,7 @@ impl Inner {
                 if !item.is_armed() {
                     continue;
                 }
-                (item.hint, item.hint_exact) = os_event::decode(ev, item.events);
+                item.hint = Events::from_bits_retain(ev.events);
                 item.seen = seq;
                 st.queue(index);
                 // Each callback wakes one waiter; the first is this thread itself.
@@ -703,17 +699,17 @@ impl Inner {
         }
         drop(st);
         wakes.unpark_all();
-        res
+        res.map(drop)
     }
 
     /// `ep_send_events`: moves the ready list to the transfer list, samples each item outside
     /// the lock (readiness arriving meanwhile goes to the overflow list), reports up to
     /// `maxevents`, re-queues level-triggered items, and puts back what is left.
     ///
-    /// An item confirmed by an OS poll that returned during this call (`call_seq`) is not sampled
-    /// again when the OS's bits are exact (or when `exact` is false); any other is sampled with
-    /// one `poll(2)` per batch, and, unless confirmed, checked to still be the registered file.
-    fn send_events(&self, maxevents: usize, exact: bool, call_seq: u32, sink: &mut dyn FnMut(Events, u64)) -> usize {
+    /// An item confirmed by an OS poll that returned during this call (`call_seq`) is reported
+    /// with the OS's bits (the kernel sampled the file then); any other is sampled with one
+    /// `poll(2)` per batch, and checked to still be the registered file.
+    fn send_events(&self, maxevents: usize, call_seq: u32, sink: &mut dyn FnMut(Events, u64)) -> usize {
         let mut scan = lock(&self.mtx);
         let Scan { interest: tree, batch: b } = &mut *scan;
         let mut st = lock(&self.lock);
@@ -736,7 +732,7 @@ impl Inner {
                 let item = &mut items[index];
                 let fresh = (item.seen.wrapping_sub(call_seq) as i32) > 0;
                 let hint = std::mem::take(&mut item.hint);
-                let mut e = Entry { index, pfd: NO_PFD, verify: false, fresh, gone: false, hint, revents: hint };
+                let mut e = Entry { index, pfd: NO_PFD, fresh, gone: false, hint, revents: hint };
                 match item.source() {
                     // The old file can no longer be sampled; trust what the OS reported.
                     Source::Fd(_) if item.orphan => {
@@ -744,9 +740,8 @@ impl Inner {
                             e.revents = Events::empty();
                         }
                     }
-                    Source::Fd(fd) if !fresh || (exact && !item.hint_exact) => {
+                    Source::Fd(fd) if !fresh => {
                         e.pfd = b.npfds as u8;
-                        e.verify = !fresh;
                         b.pfds[b.npfds] = sys::PollFd { fd, events: sys::POLL_ALL, revents: 0 };
                         b.npfds += 1;
                     }
@@ -859,9 +854,10 @@ impl Inner {
                 continue;
             }
             e.revents = Events::from_bits_retain(bits);
-            // Unconfirmed and about to be reported: make sure the number still names the
-            // registered file, so a file that reused it never gets the old registration's data.
-            if e.verify && bits != 0 && sys::registered_identity(self.epfd, pfd.fd) == sys::Identity::Changed {
+            // Unconfirmed by the OS and about to be reported: make sure the number still names
+            // the registered file, so a file that reused it never gets the old registration's
+            // data.
+            if bits != 0 && sys::registered_identity(self.epfd, pfd.fd) == sys::Identity::Changed {
                 e.gone = true;
             }
         }
@@ -942,7 +938,7 @@ impl UserEvent {
             let mut st = lock(&inner.lock);
             let Some((index, item)) = st.items.resolve(self.token) else { return };
             if item.events.contains(Events::ET) {
-                (item.hint, item.hint_exact) = (Events::IN, true);
+                item.hint = Events::IN;
             } else {
                 // A counting user event (`user_semaphore`): one more unit.
                 item.seen = item.seen.saturating_add(1);

@@ -44,8 +44,8 @@ pub(crate) struct Item {
     pub(crate) links: Links,
     /// Overflow list link (`epi->next`), [`OVF_UNACTIVE`] when not on it.
     pub(crate) ovf_next: u32,
-    /// The readiness the latest OS event reported (see `os_event`), or IN for a triggered
-    /// user event.
+    /// The readiness the latest OS event reported (the kernel's exact bits), or IN for a
+    /// triggered user event.
     pub(crate) hint: Events,
     /// For a descriptor, the sequence number of the last OS poll that delivered an event for
     /// this item: proof that the registered file was still open then. For a counting user event
@@ -58,8 +58,6 @@ pub(crate) struct Item {
     /// keeps the file open): the item is out of the interest table and reports what the OS
     /// reports for the old file, as Linux does (epoll(7), Q6).
     pub(crate) orphan: bool,
-    /// `hint` is exactly what Linux would report (see `os_event::decode`).
-    pub(crate) hint_exact: bool,
 }
 
 impl Item {
@@ -77,7 +75,6 @@ impl Item {
             seen: 0,
             fd,
             orphan: false,
-            hint_exact: false,
         }
     }
 

@@ -29,15 +29,17 @@
 //!
 //! In the kernel, a file's wake-up calls `ep_poll_callback`, which puts the registration
 //! (`epitem`) on the instance's ready list and wakes one waiter. A user-space eventpoll cannot
-//! hook file wake-ups, so each instance owns one OS epoll instance, driven through `mio`, in
-//! which every registered descriptor is registered too. OS events play the part of the callback:
+//! hook file wake-ups, so each instance owns one OS epoll instance (a `mio::Poll`, which also
+//! registers the waker's eventfd), in which every registered descriptor is registered too. OS
+//! events — read with `epoll_wait(2)` on that instance, so their bits are the kernel's own,
+//! exactly — play the part of the callback:
 //!
 //! ```text
 //!  file (socket, pipe, eventfd, nested epoll …)
 //!    │ wake-up
 //!    ▼
 //!  OS epoll of the instance (mio::Poll)        UserEvent::trigger() ─┐ (no syscall)
-//!    │ mio::Poll::poll by the one "poller" thread                    │
+//!    │ epoll_wait by the one "poller" thread                         │
 //!    ▼                                                               ▼
 //!  callback (ep_poll_callback): item → ready list, or → overflow list while a harvest runs;
 //!                               wake one waiter (futex, or eventfd if it sleeps in the OS poll)
@@ -48,8 +50,8 @@
 //!                            ONESHOT → disarmed; leftovers and overflow → ready list head
 //!    │
 //!    ├──▶ EventPoll::wait(&mut [EpollEvent], ms)      the epoll contract, exact bits
-//!    └──▶ EventPoll::harvest(max, timeout, |ev, data|) the runtime's path: no copy, no
-//!                                                     allocation, OS bits for fresh ET items
+//!    └──▶ EventPoll::harvest(max, timeout, |ev, data|) the runtime's path: the same events,
+//!                                                     no copy, no allocation
 //!          └──▶ executor: wake the task waiting on `data`
 //! ```
 //!
@@ -152,7 +154,6 @@ mod events;
 mod interest;
 mod item;
 mod loom;
-mod os_event;
 mod ready_list;
 mod sys;
 mod wait_queue;

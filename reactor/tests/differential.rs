@@ -1203,6 +1203,40 @@ diff! { fn tcp_stream_reports_in_on_data_and_rdhup_on_peer_shutdown(t) {
     t.wait(&*ep, "both directions shut", 8, 0);
 }}
 
+diff! { fn tcp_urgent_data_reports_pri_with_in_edge_triggered(t) {
+    let ep = t.new_ep();
+    let (c, s) = tcp_pair();
+    t.ctl(&*ep, "server stream", Add, fd(&s), Some((IN | OUT | RDHUP | PRI | ET, 1)));
+    t.wait(&*ep, "writable", 8, 0);
+    put(&c, b"abc");
+    t.note("oob sent", socket_send_oob(&c, b"!"));
+    put(&c, b"def");
+    t.note("urgent data arrived", poll_until(fd(&s), PRI, 2000));
+    t.wait(&*ep, "data and urgent data", 8, 0);
+    t.wait(&*ep, "ET: once", 8, 0);
+}}
+
+/// `harvest` (the runtime's path) reports the kernel's bits too: IN is not hidden behind PRI.
+#[test]
+fn harvest_reports_in_alongside_pri_as_the_kernel_does() {
+    let (c, s) = tcp_pair();
+    let interest = IN | OUT | RDHUP | PRI | ET;
+    let kernel = KernelEp::new().unwrap();
+    kernel.ctl(CtlOp::Add, fd(&s), Some((interest, 1))).unwrap();
+    let ep = EventPoll::new().unwrap();
+    ep.ctl(CtlOp::Add, fd(&s), Some(EpollEvent::new(Events::from_bits_retain(interest), 1))).unwrap();
+    let mut seen = Vec::new();
+    ep.harvest(8, Some(Duration::ZERO), |_, _| {}).unwrap();
+    kernel.wait(8, 0).unwrap();
+    put(&c, b"abc");
+    socket_send_oob(&c, b"!").unwrap();
+    assert!(poll_until(fd(&s), PRI, 2000));
+    ep.harvest(8, Some(Duration::ZERO), |ev, data| seen.push(Ev(ev.bits(), data))).unwrap();
+    let expected = kernel.wait(8, 0).unwrap();
+    assert!(expected.iter().all(|e| e.0 & IN != 0 && e.0 & PRI != 0), "the kernel reports IN and PRI: {expected:?}");
+    assert_eq!(seen, expected);
+}
+
 diff! { fn tcp_reset_reports_err_and_hup(t) {
     let ep = t.new_ep();
     let (c, s) = tcp_pair();

@@ -172,6 +172,38 @@ impl<T: AsRawFd> AsyncFd<T> {
         }
     }
 
+    /// [`poll_io`](AsyncFd::poll_io) for a transfer of up to `len` bytes on a **stream socket**
+    /// (`f` returns how many bytes it moved). A transfer that moves some bytes but fewer than
+    /// `len` means the kernel's buffer was drained (read) or filled (write), so the readiness
+    /// observed is cleared at once instead of by the `WouldBlock` of one more system call (an
+    /// edge arriving meanwhile is kept: the generation check). The registration must include
+    /// [`Interest::PRIORITY`] for reads, so that pending urgent data — where a read stops short
+    /// of the urgent mark with more data queued — turns this off.
+    ///
+    /// Only for files where a short transfer means drained / full: TCP sockets (not datagram
+    /// sockets, and not Unix stream sockets with `SO_PASSCRED`, whose reads stop at a change of
+    /// sender).
+    pub fn poll_io_stream(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        len: usize,
+        mut f: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let dir = Direction::of(interest);
+        loop {
+            let ev = ready!(self.io.poll_ready(cx, dir))?;
+            match f(self.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.clear_readiness(ev),
+                Ok(n) if 0 < n && n < len => {
+                    self.io.clear_drained(ev);
+                    return Poll::Ready(Ok(n));
+                }
+                res => return Poll::Ready(res),
+            }
+        }
+    }
+
     /// Ready once the fd of any `AsyncFd` of this runtime was closed (by its drop) after `since` (a value of
     /// [`released_count`](AsyncFd::released_count)): a descriptor was freed. Used to back off
     /// from `EMFILE` until descriptors are available again.

@@ -203,6 +203,17 @@ impl ScheduledIo {
         }
     }
 
+    /// Clears the readiness `ev` observed after a short transfer on a stream socket (see
+    /// `AsyncFd::poll_io_stream`), as [`clear_readiness`](Self::clear_readiness) does — unless
+    /// urgent data is pending (`PRIORITY` recorded): a read stops at the urgent mark, so a short
+    /// read then does not mean the socket was drained.
+    pub(crate) fn clear_drained(&self, ev: ReadyEvent) {
+        if ev.read_gen.is_some() && self.read.load(Ordering::Acquire) & u64::from(Ready::PRIORITY.bits()) != 0 {
+            return;
+        }
+        self.clear_readiness(ev);
+    }
+
     /// Keeps only `retain` of the readiness `ev` observed (see [`clear_readiness`](Self::clear_readiness)).
     pub(crate) fn retain_readiness(&self, mut ev: ReadyEvent, retain: Ready) {
         ev.ready = ev.ready - retain;

@@ -139,7 +139,7 @@ impl Shared {
             }
             since_park = 0;
             let more = LOCAL.with(|q| !q.borrow().is_empty()) || !self.inject().is_empty() || wake.woken.load(Ordering::Acquire);
-            if let Err(e) = self.driver.park(if more { Some(Duration::ZERO) } else { None }) {
+            if let Err(e) = self.driver.park(if more { Some(Duration::ZERO) } else { None }, crate::driver::HARVEST) {
                 panic!("runtime: the reactor failed: {e}");
             }
         }

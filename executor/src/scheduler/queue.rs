@@ -264,7 +264,6 @@ impl<T> Local<T> {
 
     /// Number of tasks that can be pushed before the queue overflows (slots being read by a
     /// stealer count as used).
-    #[cfg(all(test, not(loom)))]
     pub(crate) fn remaining_slots(&self) -> usize {
         let (steal, _) = unpack(self.inner.head.load(Acquire));
         LOCAL_QUEUE_CAPACITY - self.inner.tail.load(Relaxed).wrapping_sub(steal) as usize

@@ -79,7 +79,8 @@ impl TcpStream {
 
     /// Registers a non-blocking std stream.
     pub(crate) fn new(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream { io: AsyncFd::new(stream)? })
+        // PRIORITY: pending urgent data must be seen (see `poll_read_priv`).
+        Ok(TcpStream { io: AsyncFd::with_interest(stream, Interest::READABLE | Interest::WRITABLE | Interest::PRIORITY)? })
     }
 
     /// Wraps a connected std stream, putting it in non-blocking mode (unlike tokio, which
@@ -239,22 +240,29 @@ impl TcpStream {
         split_owned(self)
     }
 
+    // The transfers below are `poll_io_stream`: a short read or write clears the readiness
+    // without the `WouldBlock` of one more system call (the socket is registered with
+    // `PRIORITY`, so pending urgent data turns that off).
+
     pub(crate) fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Interest::READABLE, |mut s| s.read(buf))
+        let len = buf.len();
+        self.io.poll_io_stream(cx, Interest::READABLE, len, |mut s| s.read(buf))
     }
 
     pub(crate) fn poll_read_vectored_priv(&self, cx: &mut Context<'_>, bufs: &mut [IoSliceMut<'_>]) -> Poll<io::Result<usize>> {
-        self.io.poll_io(cx, Interest::READABLE, |mut s| s.read_vectored(bufs))
+        let len = bufs.iter().map(|b| b.len()).sum();
+        self.io.poll_io_stream(cx, Interest::READABLE, len, |mut s| s.read_vectored(bufs))
     }
 
     pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         // std's `write` on a socket is `send(MSG_NOSIGNAL)`.
-        self.io.poll_io(cx, Interest::WRITABLE, |mut s| s.write(buf))
+        self.io.poll_io_stream(cx, Interest::WRITABLE, buf.len(), |mut s| s.write(buf))
     }
 
     pub(crate) fn poll_write_vectored_priv(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
         // `sendmsg(MSG_NOSIGNAL)`: `writev` would raise SIGPIPE on a reset connection.
-        self.io.poll_io(cx, Interest::WRITABLE, |s| SockRef::from(s).send_vectored(bufs))
+        let len = bufs.iter().map(|b| b.len()).sum();
+        self.io.poll_io_stream(cx, Interest::WRITABLE, len, |s| SockRef::from(s).send_vectored(bufs))
     }
 
     pub(crate) fn shutdown_write(&self) -> Poll<io::Result<()>> {

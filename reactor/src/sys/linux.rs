@@ -19,7 +19,31 @@ macro_rules! syscall {
     }};
 }
 
+pub(crate) use libc::epoll_event as OsEvent;
 pub(crate) use libc::pollfd as PollFd;
+
+/// An empty OS event (for initialising event buffers).
+pub(crate) const NO_EVENT: OsEvent = OsEvent { events: 0, u64: 0 };
+
+/// `epoll_wait(2)` on the OS epoll instance `epfd`: fills `events` from the front and returns
+/// how many. `None` blocks; a timeout is rounded up to whole milliseconds (so a short one never
+/// turns into a busy poll). A signal handler interrupting the wait is `EINTR`
+/// (`ErrorKind::Interrupted`), as for Linux's own `epoll_wait`.
+///
+/// The OS's bits come back exactly as the kernel's `ep_send_events` wrote them: the very bits
+/// Linux's epoll reports for the registered interest (mio's `Event` accessors merge some of
+/// them, e.g. IN hides behind PRI in `is_readable`).
+pub(crate) fn epoll_wait(epfd: RawFd, events: &mut [OsEvent], timeout: Option<std::time::Duration>) -> io::Result<usize> {
+    let ms = match timeout {
+        None => -1,
+        Some(t) => {
+            let ms = t.as_millis() + u128::from(t.subsec_nanos() % 1_000_000 != 0);
+            ms.min(i32::MAX as u128) as libc::c_int
+        }
+    };
+    let max = events.len().min(i32::MAX as usize) as libc::c_int;
+    syscall!(epoll_wait(epfd, events.as_mut_ptr(), max, ms)).map(|n| n as usize)
+}
 
 /// `EPOLL_CTL_*` on the OS epoll instance `epfd`, with `data` carried back in its events.
 pub(crate) fn epoll_ctl(epfd: RawFd, op: libc::c_int, fd: RawFd, bits: u32, data: u64) -> io::Result<()> {

@@ -550,6 +550,17 @@ pub fn poll_until(fd: RawFd, mask: u32, timeout_ms: u64) -> bool {
 }
 
 /// A nonblocking TCP listener on 127.0.0.1, ephemeral port.
+/// Sends `bytes` as urgent (out-of-band) data: `send(MSG_OOB)`.
+pub fn socket_send_oob(fd: &impl AsRawFd, bytes: &[u8]) -> io::Result<usize> {
+    // SAFETY: `bytes` is a live buffer of `bytes.len()` bytes for the duration of the call.
+    let n = unsafe { libc::send(fd.as_raw_fd(), bytes.as_ptr().cast(), bytes.len(), libc::MSG_OOB) };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
 pub fn tcp_listener() -> TcpListener {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     l.set_nonblocking(true).expect("nonblocking");

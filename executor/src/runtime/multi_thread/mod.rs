@@ -18,18 +18,30 @@
 //! *searches*: steals half of another worker's queue. Every `EVENT_INTERVAL` ticks it polls the
 //! driver without blocking, so I/O and timers are served even while queues are full.
 //!
-//! Parking: a worker with nothing to do parks on the driver, i.e. waits on the reactor's
-//! `EventPoll`: one parked worker sleeps in the OS poll, the others on the instance's exclusive
-//! wait queue. Waking a parked worker triggers the driver's counting user event, which reaches
-//! exactly one of them, and only when no worker is already searching (`idle.rs`).
+//! Parking (`park.rs`, `idle.rs`): a worker with nothing to do sleeps in the driver — the
+//! reactor's `EventPoll` — if no other worker does, else on its own parker. So the runtime has
+//! at most one waiter on the `EventPoll`: when the OS reports readiness, that worker returns,
+//! runs the tasks it woke (LIFO slot, local queue) and polls again; nothing is handed to another
+//! thread. It wakes another worker only when it holds more runnable work than it can start.
+//!
+//! ```text
+//!   worker 0: park ── driver lock won ── EventPoll::harvest ── OS epoll_wait   (I/O, timers)
+//!   worker 1: park ── driver lock taken ── its parker (futex)                  (new work only)
+//!
+//!   new task elsewhere ──▶ push, then Idle::worker_to_notify ──▶ parker.unpark():
+//!                          a futex wake, or one UserEvent trigger (an eventfd write) for the
+//!                          worker in the driver; no system call when nobody sleeps
+//! ```
 
 mod idle;
+mod park;
 mod worker;
 
 use crate::driver::Driver;
 use crate::scheduler::queue::{self, Overflow, Steal};
 use crate::task::{JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use idle::Idle;
+use park::{DriverLock, Parker};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
@@ -50,8 +62,12 @@ pub(crate) struct Shared {
     /// Length of `inject`, readable without the lock.
     inject_len: AtomicUsize,
     idle: Idle,
+    /// Each worker's parker, by worker index.
+    parkers: Box<[Parker]>,
     owned: OwnedTasks<Arc<Shared>>,
     driver: Driver,
+    /// Held by the one worker that sleeps in (or polls) the driver.
+    driver_lock: DriverLock,
     shutdown: AtomicBool,
     threads: Mutex<Vec<thread::JoinHandle<()>>>,
     /// The workers' local queues until `launch` hands them to the threads.
@@ -73,8 +89,10 @@ impl Shared {
             inject: Mutex::new(VecDeque::new()),
             inject_len: AtomicUsize::new(0),
             idle: Idle::new(workers),
+            parkers: (0..workers).map(|_| Parker::new()).collect(),
             owned: OwnedTasks::new(),
             driver: Driver::new(workers)?,
+            driver_lock: DriverLock::default(),
             shutdown: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
             locals: Mutex::new(locals),
@@ -134,10 +152,12 @@ impl Shared {
         task
     }
 
-    /// Wakes one parked worker if nobody is searching for work already.
+    /// Wakes one parked worker for new work, unless a worker is searching already (it will find
+    /// the work) or none is parked. A worker sleeping on its own parker is preferred to the one
+    /// in the driver, which keeps listening to the OS.
     fn notify_parked(&self) {
-        if self.idle.notify() {
-            self.driver.wake_one_worker();
+        if let Some(index) = self.idle.worker_to_notify(|w| self.parkers[w].sleeps_on_thread()) {
+            self.parkers[index].unpark(&self.driver);
         }
     }
 
@@ -181,8 +201,8 @@ impl Shared {
             return;
         }
         let threads: Vec<_> = std::mem::take(&mut *self.threads.lock().unwrap_or_else(PoisonError::into_inner));
-        for _ in 0..threads.len() {
-            self.driver.wake_one_worker();
+        for parker in self.parkers.iter() {
+            parker.unpark(&self.driver);
         }
         let deadline = Instant::now() + timeout;
         let me = thread::current().id();
@@ -225,6 +245,19 @@ impl Schedule for Arc<Shared> {
 
     fn yield_now(&self, task: Task_) {
         worker::schedule(self, task, true);
+    }
+}
+
+impl park::Sleep for Driver {
+    /// Parks a worker whose queues are empty: it can take a full harvest.
+    fn sleep(&self) {
+        if let Err(e) = self.park(None, crate::driver::HARVEST) {
+            panic!("runtime: the reactor failed: {e}");
+        }
+    }
+
+    fn wake(&self) {
+        self.unpark();
     }
 }
 

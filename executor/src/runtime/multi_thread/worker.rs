@@ -28,7 +28,16 @@ struct Core {
     lifo_polls: u32,
     tick: u32,
     searching: bool,
+    /// The worker is inside its park: tasks its driver wakes are queued here without notifying
+    /// (the worker looks at what it holds once it is back, see `park`).
+    parked: bool,
     rng: u32,
+}
+
+impl Core {
+    fn has_tasks(&self) -> bool {
+        self.lifo.is_some() || !self.local.is_empty()
+    }
 }
 
 struct Ctx {
@@ -54,7 +63,9 @@ pub(super) fn schedule(shared: &Arc<Shared>, task: Task_, is_yield: bool) {
             let spill = if is_yield { Some(task) } else { core.lifo.replace(task) };
             if let Some(task) = spill {
                 core.local.push_back_or_overflow(task, &**shared);
-                shared.notify_parked();
+                if !core.parked {
+                    shared.notify_parked();
+                }
             }
             return;
         }
@@ -75,6 +86,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize, local: Local<Task_>) {
             lifo_polls: 0,
             tick: 0,
             searching: false,
+            parked: false,
             rng: 0x9e37_79b9 ^ (index as u32).wrapping_mul(0x85eb_ca6b) | 1,
         }),
     };
@@ -87,6 +99,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize, local: Local<Task_>) {
     }
     let _reset = Reset;
     let shared = &ctx.shared;
+    shared.parkers[index].bind_current_thread();
     while !shared.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
         let tick = {
             let mut core = ctx.core.borrow_mut();
@@ -94,13 +107,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize, local: Local<Task_>) {
             core.tick
         };
         if tick % EVENT_INTERVAL == 0 {
-            // Serve I/O and timers even while the queues never empty. A worker wake-up harvested
-            // here was meant for a parked worker (which was woken, found it gone and went back
-            // to sleep): pass it on, or that worker stays asleep while the wake-up counts as
-            // pending and no further one is sent.
-            if let Ok(true) = shared.driver.park(Some(Duration::ZERO)) {
-                shared.driver.wake_one_worker();
-            }
+            maintenance(&ctx);
         }
         let task = next_task(&ctx).or_else(|| steal(&ctx));
         match task {
@@ -182,27 +189,74 @@ fn found_work(ctx: &Ctx) {
     }
 }
 
-/// Parks on the driver until woken, unless a last look finds work.
+/// Serves I/O and timers even while the queues never empty: polls the driver without blocking,
+/// unless another worker sleeps in it (that one serves them).
+fn maintenance(ctx: &Ctx) {
+    let shared = &ctx.shared;
+    let Some(_driver) = shared.driver_lock.try_lock() else { return };
+    // Take no more I/O than the local queue has room for: the rest waits, in order, on the
+    // EventPoll's ready list instead of overflowing to the inject queue out of order.
+    let room = {
+        let mut core = ctx.core.borrow_mut();
+        core.parked = true;
+        core.local.remaining_slots()
+    };
+    let res = shared.driver.park(Some(Duration::ZERO), room);
+    let mut core = ctx.core.borrow_mut();
+    core.parked = false;
+    if let Err(e) = res {
+        panic!("runtime: the reactor failed: {e}");
+    }
+    if !core.searching && !core.local.is_empty() {
+        drop(core);
+        shared.notify_parked();
+    }
+}
+
+/// Parks until there is work for this worker (or shutdown), unless a last look finds some.
+///
+/// The worker sleeps in the driver if no other worker does, else on its own parker. It comes
+/// back when a notifier takes it off the sleepers (it then searches), or when its own sleep in
+/// the driver made tasks runnable here: it runs them, and wakes another worker only if it holds
+/// more than it can start.
 fn park(ctx: &Ctx) {
     let shared = &ctx.shared;
-    {
+    let index = {
         let mut core = ctx.core.borrow_mut();
-        if core.searching {
-            core.searching = false;
-            shared.idle.stop_searching();
-        }
-        if core.lifo.is_some() || !core.local.is_empty() {
+        if core.has_tasks() {
             return;
         }
-    }
-    shared.idle.announce_parked();
-    if shared.has_work() || shared.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
-        shared.idle.unparked(false);
-        return;
-    }
-    let consumed = match shared.driver.park(None) {
-        Ok(consumed) => consumed,
-        Err(e) => panic!("runtime: the reactor failed: {e}"),
+        let searching = std::mem::take(&mut core.searching);
+        let index = core.index;
+        drop(core);
+        shared.idle.park(index, searching);
+        if shared.has_work() {
+            // Queued while this worker was on its way (see `idle.rs`): somebody must take it.
+            shared.notify_parked();
+        }
+        index
     };
-    shared.idle.unparked(consumed);
+    loop {
+        if shared.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        ctx.core.borrow_mut().parked = true;
+        shared.parkers[index].park(&shared.driver_lock, &shared.driver);
+        let mut core = ctx.core.borrow_mut();
+        core.parked = false;
+        if core.has_tasks() {
+            // Woken by its own I/O or timers: no search, unless a notifier counted it as one.
+            core.searching = !shared.idle.unpark_self(index);
+            break;
+        }
+        if !shared.idle.is_parked(index) {
+            core.searching = true;
+            break;
+        }
+    }
+    let core = ctx.core.borrow();
+    if !core.searching && !core.local.is_empty() {
+        drop(core);
+        shared.notify_parked();
+    }
 }
