@@ -25,12 +25,12 @@ done
 target="${CARGO_TARGET_DIR:-target}"
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
-cargo bench --bench eventpoll --no-run >/dev/null 2>&1
+cargo bench -p runtime-benches --bench eventpoll --no-run >/dev/null 2>&1
 
 for ((r = 1; r <= rounds; r++)); do
     if (( r % 2 == 0 )); then export EVENTPOLL_BENCH_REVERSE=1; order="eventpoll first"; else unset EVENTPOLL_BENCH_REVERSE; order="kernel first"; fi
     echo "== round $r of $rounds ($order)" >&2
-    cargo bench --bench eventpoll -- "${args[@]+"${args[@]}"}" >"$results/round$r.log" 2>&1 || { cat "$results/round$r.log" >&2; exit 1; }
+    cargo bench -p runtime-benches --bench eventpoll -- "${args[@]+"${args[@]}"}" >"$results/round$r.log" 2>&1 || { cat "$results/round$r.log" >&2; exit 1; }
     python3 - "$target/criterion" "$results/round$r.json" <<'PY'
 import json, os, sys
 root, out = sys.argv[1], sys.argv[2]

@@ -11,7 +11,7 @@
 //!   iteration writes a byte on `a`, waits (b readable), reads `b`, writes on `b`, waits
 //!   (a readable), reads `a`. `eventpoll_harvest` uses `EventPoll::harvest` instead of `wait`.
 //!
-//! Run: `cargo bench --bench eventpoll`; ratios: `benches/eventpoll-ratios.sh`.
+//! Run: `cargo bench -p runtime-benches --bench eventpoll`; ratios: `benches/eventpoll-ratios.sh`.
 //! N = 100_000 needs that many descriptors: the soft `RLIMIT_NOFILE` is raised (to the hard
 //! limit, or past it when the process may); if still too low, N is capped and a note printed.
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Our scheduler against tokio's: runs the `scheduler` criterion bench ROUNDS times, alternating
-# which runtime goes first (tokio first in odd rounds, ours first in even ones), and prints for
-# each shape the median of the per-round ratios ours / tokio with their min-max spread.
+# Our scheduler against tokio's and smol's: runs the `scheduler` criterion bench
+# (`cargo bench -p runtime-benches --bench scheduler`) ROUNDS times, alternating the order of the
+# runtimes (tokio, smol, ours in odd rounds; ours, smol, tokio in even ones), and prints for each
+# shape the medians of the per-round ratios ours / tokio and ours / smol with their min-max spread.
 #
 #   benches/scheduler-ratios.sh               # 3 rounds
 #   benches/scheduler-ratios.sh --rounds 5
@@ -20,12 +21,12 @@ done
 target="${CARGO_TARGET_DIR:-target}"
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
-cargo bench --bench scheduler --no-run >/dev/null 2>&1
+cargo bench -p runtime-benches --bench scheduler --no-run >/dev/null 2>&1
 
 for ((r = 1; r <= rounds; r++)); do
-    if (( r % 2 == 0 )); then export SCHEDULER_BENCH_REVERSE=1; order="ours first"; else unset SCHEDULER_BENCH_REVERSE; order="tokio first"; fi
+    if (( r % 2 == 0 )); then export SCHEDULER_BENCH_REVERSE=1; order="ours, smol, tokio"; else unset SCHEDULER_BENCH_REVERSE; order="tokio, smol, ours"; fi
     echo "== round $r of $rounds ($order)" >&2
-    cargo bench --bench scheduler >"$results/round$r.log" 2>&1 || { cat "$results/round$r.log" >&2; exit 1; }
+    cargo bench -p runtime-benches --bench scheduler >"$results/round$r.log" 2>&1 || { cat "$results/round$r.log" >&2; exit 1; }
     python3 - "$target/criterion" "$results/round$r.json" <<'PY'
 import json, os, sys
 root, out = sys.argv[1], sys.argv[2]
@@ -48,19 +49,25 @@ python3 - "$results" "$rounds" <<'PY'
 import json, os, statistics, sys
 d, rounds = sys.argv[1], int(sys.argv[2])
 per = [json.load(open(os.path.join(d, f"round{r}.json"))) for r in range(1, rounds + 1)]
+peers = ["tokio", "smol"]
 def fmt(ns):
     return f"{ns / 1e6:.2f} ms" if ns >= 1e6 else f"{ns / 1e3:.1f} us"
-print(f"\n{'flavor':<15} {'shape':<14} {'tokio':>10} {'ours':>10}  ratio ours/tokio (median of rounds)")
-print("-" * 86)
+def ratio(k, peer):
+    """Median, min and max of the per-round ratios ours / peer, or None if never both ran."""
+    rs = [p[k]["ours"] / p[k][peer] for p in per if "ours" in p.get(k, {}) and peer in p.get(k, {})]
+    return (statistics.median(rs), min(rs), max(rs), len(rs)) if rs else None
+def median_of(k, side):
+    v = [p[k][side] for p in per if side in p.get(k, {})]
+    return fmt(statistics.median(v)) if v else "-"
+print(f"\n{'flavor':<15} {'shape':<14} {'tokio':>10} {'smol':>10} {'ours':>10}  {'ours/tokio':<26} {'ours/smol':<26}")
+print("-" * 118)
 for k in sorted(per[0]):
     flavor, shape = k.split("|")
-    rs, ts, os_ = [], [], []
-    for p in per:
-        row = p.get(k, {})
-        if "tokio" in row and "ours" in row:
-            rs.append(row["ours"] / row["tokio"]); ts.append(row["tokio"]); os_.append(row["ours"])
-    if rs:
-        print(f"{flavor:<15} {shape:<14} {fmt(statistics.median(ts)):>10} {fmt(statistics.median(os_)):>10}  "
-              f"{statistics.median(rs):.2f}x  ({min(rs):.2f}-{max(rs):.2f}, {len(rs)} rounds)")
-print("\nratio = our median / tokio's median per round (same run, same shapes); lower is better.")
+    cells = []
+    for peer in peers:
+        r = ratio(k, peer)
+        cells.append(f"{r[0]:.2f}x ({r[1]:.2f}-{r[2]:.2f}, {r[3]} rds)" if r else "-")
+    print(f"{flavor:<15} {shape:<14} {median_of(k, 'tokio'):>10} {median_of(k, 'smol'):>10} {median_of(k, 'ours'):>10}  "
+          f"{cells[0]:<26} {cells[1]:<26}")
+print("\nratio = our median / the peer's median per round (same run, same shapes), median over rounds (min-max); lower is better.")
 PY

@@ -14,7 +14,7 @@
 //! `Connection: keep-alive`) closes after the response, and everything already read is answered
 //! in order with one write, which is what makes pipelining work. Malformed requests, heads over
 //! 8 KiB, bodies over 64 KiB and chunked request bodies get a `400` and the connection is closed. The benchmark
-//! (`benches/echo/`) runs this same request handling on tokio for the HTTP comparison.
+//! (`benches/echo/`) runs this same request handling on tokio and smol for the HTTP comparison.
 
 use futures::future::{select, Either};
 use runtime::io::{AsyncReadExt, AsyncWriteExt};

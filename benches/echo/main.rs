@@ -1,9 +1,10 @@
-//! The echo benchmark: our runtime against tokio, with a raw-epoll server as the ceiling.
+//! The echo benchmark: our runtime against tokio and smol, with a raw-epoll server as the
+//! ceiling.
 //!
 //! ```text
-//! cargo bench --bench echo                         # everything, 3 rounds (about 15 minutes on 2 cores)
-//! cargo bench --bench echo -- --rounds 5 --duration 3
-//! cargo bench --bench echo -- --workloads 1000x64 --servers ours-mt,tokio-mt --no-memory --no-http
+//! cargo bench -p runtime-benches --bench echo      # everything, 3 rounds (about 25 minutes on 2 cores)
+//! cargo bench -p runtime-benches --bench echo -- --rounds 5 --duration 3
+//! cargo bench -p runtime-benches --bench echo -- --workloads 1000x64 --servers ours-mt,tokio-mt,smol-mt --no-memory --no-http
 //! benches/echo-ratios.sh --rounds 3                # the same, after installing wrk if it is missing
 //! ```
 //!
@@ -11,12 +12,15 @@
 //! as a child process of itself (`echo server --runtime KIND`, which binds 127.0.0.1:0 and prints
 //! the port), runs the load generator against it on its own threads (kernel epoll, never the
 //! runtime under test), reads the server's CPU time from `/proc/PID/stat`, and kills the server
-//! by PID. Servers alternate within a round (ours-mt, tokio-mt, ours-ct, tokio-ct, raw-epoll) and
-//! the order flips every round. Per workload it prints msgs/s, p50, p99 and server CPU per
-//! message, median over rounds with min-max, and the ratio ours/tokio as the median of the
-//! per-round ratios. Then RSS per idle connection with 10 000 connections open, `wrk` against the
-//! HTTP server (`examples/http-hello.rs`'s request handling on both runtimes), and
-//! `docs/bench/echo-results.md` and `docs/bench/echo-msgs-per-sec.svg`.
+//! by PID. Servers alternate within a round (ours-mt, tokio-mt, smol-mt, ours-ct, tokio-ct,
+//! smol-ct, raw-epoll) and the order flips every round. Per workload it prints msgs/s, p50, p99
+//! and server CPU per message, median over rounds with min-max, and the ratios ours/tokio and
+//! ours/smol (same flavor) and ours/raw-epoll as the median of the per-round ratios. Then memory
+//! per idle connection with 10 000 connections open (`--memory-conns`), twice: RSS with each
+//! server's 4 KiB buffer, and the runtime's own bytes (the idle-lean handler, `--buf 0`); `wrk`
+//! against the HTTP server (`examples/http-hello.rs`'s request handling on every runtime); and
+//! `docs/bench/echo-results.md` with one msgs/s plot and one CPU-per-message plot per flavor
+//! (`docs/bench/echo-{msgs-per-sec,cpu-per-msg}-{mt,ct}.svg`).
 //!
 //! `echo load --addr HOST:PORT ...` runs the load generator alone against any echo server;
 //! `echo server --runtime KIND ...` runs one server. `--help` lists the options.
@@ -39,7 +43,7 @@ use std::time::{Duration, Instant};
 const USAGE: &str = "\
 usage:
   echo [OPTIONS]                      run the comparison (the driver)
-  echo server --runtime KIND [--addr HOST:PORT] [--proto echo|http] [--buf BYTES] [--workers N]
+  echo server --runtime KIND [--addr HOST:PORT] [--proto echo|http] [--buf BYTES|0] [--workers N]
   echo load --addr HOST:PORT [--conns N] [--size BYTES] [--depth N] [--duration SECS] [--warmup SECS]
             [--threads N] [--server-pid PID]
 
@@ -48,13 +52,15 @@ driver options:
   --duration SECS       measured seconds per run (default 2)
   --warmup SECS         unmeasured seconds before it (default 0.5)
   --workloads LIST      CONNSxSIZE[xDEPTH],... (default 1x64,64x64,1000x64,64x4K,10000x64)
-  --servers LIST        of ours-mt,tokio-mt,ours-ct,tokio-ct,raw-epoll (default all)
+  --servers LIST        of ours-mt,tokio-mt,smol-mt,ours-ct,tokio-ct,smol-ct,raw-epoll (default all)
   --client-threads N    load-generator threads (default 1)
   --workers N           worker threads of the multi-thread runtimes (default 2)
-  --buf BYTES           per-connection read buffer of every server (default 4096)
-  --no-memory           skip RSS per idle connection
+  --buf BYTES           per-connection read buffer of every server (default 4096); 0: the
+                        idle-lean handler (awaits readable, then allocates 4096 B per read)
+  --memory-conns N      idle connections of the memory figures (default 10000)
+  --no-memory           skip the memory per idle connection
   --no-http             skip wrk
-  --out DIR             where the results and the plot go (default docs/bench)
+  --out DIR             where the results and the plots go (default docs/bench)
   --no-write            print only";
 
 fn main() -> ExitCode {
@@ -123,8 +129,7 @@ fn server_main(args: &[String]) -> Result<(), String> {
         match arg {
             "--runtime" => {
                 let v = a.value(arg)?;
-                kind =
-                    Some(Kind::parse(v).ok_or(format!("--runtime: unknown runtime {v:?} (ours-mt|ours-ct|tokio-mt|tokio-ct|raw-epoll)"))?);
+                kind = Some(Kind::parse(v).ok_or(format!("--runtime: unknown runtime {v:?} ({})", Kind::choices()))?);
             }
             "--addr" => addr = a.value(arg)?.to_string(),
             "--proto" => {
@@ -142,8 +147,8 @@ fn server_main(args: &[String]) -> Result<(), String> {
     }
     let kind = kind.ok_or("server: --runtime is required")?;
     let addr: SocketAddr = addr.parse().map_err(|_| format!("--addr: {addr:?} is not HOST:PORT"))?;
-    if buf == 0 || workers == 0 {
-        return Err("--buf and --workers must be at least 1".into());
+    if workers == 0 {
+        return Err("--workers must be at least 1".into());
     }
     // SAFETY: prctl(PR_SET_PDEATHSIG) takes no pointers; it makes the kernel kill this server if
     // the driver that started it dies, so no server outlives a failed or interrupted run.
@@ -240,8 +245,11 @@ pub struct Config {
     pub servers: Vec<Kind>,
     pub client_threads: usize,
     pub workers: usize,
+    /// Per-connection buffer; 0 selects the idle-lean handler.
     pub buf: usize,
     pub memory: bool,
+    /// Idle connections held open for the memory figures.
+    pub memory_conns: usize,
     pub http: bool,
     pub out: Option<std::path::PathBuf>,
 }
@@ -257,8 +265,10 @@ fn driver_main(args: &[String]) -> Result<(), String> {
         workers: 2,
         buf: 4096,
         memory: true,
+        memory_conns: 10_000,
         http: true,
-        out: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/bench")),
+        // This package lives in `benches/`; the results go to the workspace's `docs/bench`.
+        out: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(std::path::Path::new(".")).join("docs/bench")),
     };
     // `cargo bench` passes --bench; `cargo test --benches` does not: then this is a smoke test.
     let smoke = args.is_empty();
@@ -280,12 +290,13 @@ fn driver_main(args: &[String]) -> Result<(), String> {
                 let v = a.value(arg)?;
                 cfg.servers = v
                     .split(',')
-                    .map(|s| Kind::parse(s).ok_or(format!("--servers: unknown server {s:?} (ours-mt|tokio-mt|ours-ct|tokio-ct|raw-epoll)")))
+                    .map(|s| Kind::parse(s).ok_or(format!("--servers: unknown server {s:?} ({})", Kind::choices())))
                     .collect::<Result<_, _>>()?;
             }
             "--client-threads" => cfg.client_threads = a.num(arg)?,
             "--workers" => cfg.workers = a.num(arg)?,
             "--buf" => cfg.buf = a.num(arg)?,
+            "--memory-conns" => cfg.memory_conns = a.num(arg)?,
             "--no-memory" => cfg.memory = false,
             "--no-http" => cfg.http = false,
             "--out" => cfg.out = Some(a.value(arg)?.into()),
@@ -293,11 +304,13 @@ fn driver_main(args: &[String]) -> Result<(), String> {
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
-    if cfg.rounds == 0 || cfg.client_threads == 0 || cfg.workers == 0 || cfg.buf == 0 || cfg.servers.is_empty() {
-        return Err("--rounds, --client-threads, --workers, --buf and --servers must be at least 1".into());
+    if cfg.rounds == 0 || cfg.client_threads == 0 || cfg.workers == 0 || cfg.memory_conns == 0 || cfg.servers.is_empty() {
+        return Err("--rounds, --client-threads, --workers, --memory-conns and --servers must be at least 1".into());
     }
     if smoke {
-        println!("echo: no --bench flag: smoke test (1 round, 4 x 64 B, 0.2 s per server); `cargo bench --bench echo` runs the comparison");
+        println!(
+            "echo: no --bench flag: smoke test (1 round, 4 x 64 B, 0.2 s per server); `cargo bench -p runtime-benches --bench echo` runs the comparison"
+        );
         cfg.rounds = 1;
         cfg.duration = Duration::from_millis(200);
         cfg.warmup = Duration::from_millis(50);
@@ -307,19 +320,21 @@ fn driver_main(args: &[String]) -> Result<(), String> {
         cfg.out = None;
     }
     let limit = sys::raise_nofile().map_err(|e| format!("raising RLIMIT_NOFILE: {e}"))?;
-    if let Some(w) = cfg.workloads.iter().find(|w| w.conns as u64 + 64 > limit) {
-        return Err(format!("{} connections need more than the {limit} file descriptors RLIMIT_NOFILE allows", w.conns));
+    let most_conns = cfg.workloads.iter().map(|w| w.conns).chain(cfg.memory.then_some(cfg.memory_conns)).max().unwrap_or(0);
+    if most_conns as u64 + 64 > limit {
+        return Err(format!("{most_conns} connections need more than the {limit} file descriptors RLIMIT_NOFILE allows"));
     }
     let started = Instant::now();
     let mut results = report::Results::new(&cfg);
     for w in cfg.workloads.clone() {
         let samples = run_workload(&cfg, w)?;
-        report::print_workload(&cfg, &w, &samples);
+        report::print_echo(&samples);
         results.echo.push((w, samples));
     }
     if cfg.memory {
-        results.memory = memory(&cfg)?;
-        report::print_memory(&results.memory);
+        let memory = memory(&cfg)?;
+        report::print_memory(&memory);
+        results.memory = Some(memory);
     }
     if cfg.http {
         results.http = http(&cfg)?;
@@ -340,12 +355,13 @@ pub struct Server {
 }
 
 impl Server {
-    fn start(kind: Kind, proto: Proto, cfg: &Config) -> Result<Server, String> {
+    /// Starts `kind` with a `buf`-byte buffer per connection (0: the idle-lean handler).
+    fn start(kind: Kind, proto: Proto, buf: usize, cfg: &Config) -> Result<Server, String> {
         let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
         let mut child = Command::new(exe)
             .args(["server", "--runtime", kind.name(), "--addr", "127.0.0.1:0"])
             .args(["--proto", if proto == Proto::Http { "http" } else { "echo" }])
-            .args(["--buf", &cfg.buf.to_string(), "--workers", &cfg.workers.to_string()])
+            .args(["--buf", &buf.to_string(), "--workers", &cfg.workers.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -383,6 +399,7 @@ impl Drop for Server {
 #[derive(Clone, Debug)]
 pub struct Sample {
     pub kind: Kind,
+    /// Messages (echo) or requests (HTTP) per second.
     pub rate: f64,
     pub p50_us: f64,
     pub p99_us: f64,
@@ -411,7 +428,7 @@ fn run_workload(cfg: &Config, w: Workload) -> Result<Vec<Vec<Sample>>, String> {
     for r in 0..cfg.rounds {
         let mut samples = Vec::new();
         for kind in round_order(&cfg.servers, r) {
-            let server = Server::start(kind, Proto::Echo, cfg)?;
+            let server = Server::start(kind, Proto::Echo, cfg.buf, cfg)?;
             let spec = loadgen::Spec {
                 addr: server.addr,
                 conns: w.conns,
@@ -447,66 +464,94 @@ fn run_workload(cfg: &Config, w: Workload) -> Result<Vec<Vec<Sample>>, String> {
     Ok(rounds)
 }
 
-/// RSS per idle connection: (server, per-round bytes per connection).
-pub type Memory = Vec<(Kind, Vec<f64>)>;
+/// Memory per idle connection, per server and round.
+pub struct Memory {
+    /// Idle connections held open.
+    pub conns: usize,
+    /// The buffer of the first figure (0: only the idle-lean figure was measured).
+    pub buf: usize,
+    pub rows: Vec<MemoryRow>,
+}
 
-const IDLE_CONNS: usize = 10_000;
+/// One server's figures, one entry per round (`VmRSS` delta divided by the connections).
+pub struct MemoryRow {
+    pub kind: Kind,
+    /// Bytes per connection with the usual handler and its `buf`-byte buffer.
+    pub buffered: Vec<f64>,
+    /// Bytes per connection with the idle-lean handler: the runtime's own (task + registration).
+    pub lean: Vec<f64>,
+}
 
 fn memory(cfg: &Config) -> Result<Memory, String> {
-    println!("\n== memory: RSS per idle connection, {IDLE_CONNS} connections open, {} B buffer each", cfg.buf);
+    let n = cfg.memory_conns;
+    println!(
+        "\n== memory per idle connection, {n} connections open: RSS with a {} B buffer each, and the runtime's own (idle-lean handler)",
+        cfg.buf
+    );
     let kinds: Vec<Kind> = cfg.servers.iter().copied().filter(|k| *k != Kind::RawEpoll).collect();
-    let mut out: Memory = kinds.iter().map(|k| (*k, Vec::new())).collect();
+    let mut out = Memory {
+        conns: n,
+        buf: cfg.buf,
+        rows: kinds.iter().map(|&kind| MemoryRow { kind, buffered: Vec::new(), lean: Vec::new() }).collect(),
+    };
+    // The buffered figure first, then the lean one; with --buf 0 they are the same run.
+    let bufs: &[usize] = if cfg.buf == 0 { &[0] } else { &[cfg.buf, 0] };
     for r in 0..cfg.rounds {
         for kind in round_order(&kinds, r) {
-            let server = Server::start(kind, Proto::Echo, cfg)?;
-            std::thread::sleep(Duration::from_millis(200));
-            let before = sys::rss_bytes(server.pid()).ok_or("cannot read VmRSS")?;
-            let mut conns = loadgen::connect_all(server.addr, IDLE_CONNS)?;
-            // One 64-byte echo on every connection, so each server task has run and is parked in read.
-            let msg = [0x5au8; 64];
-            for c in &mut conns {
-                c.write_all(&msg).map_err(|e| format!("memory: write: {e}"))?;
-            }
-            let mut back = [0u8; 64];
-            for c in &mut conns {
-                c.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
-                c.read_exact(&mut back).map_err(|e| format!("memory: {} echo: {e}", kind.name()))?;
-                if back != msg {
-                    return Err(format!("memory: {} echoed the wrong bytes", kind.name()));
+            for &buf in bufs {
+                let per = idle_bytes_per_conn(cfg, kind, buf, r)?;
+                if let Some(row) = out.rows.iter_mut().find(|e| e.kind == kind) {
+                    if buf == 0 {
+                        row.lean.push(per);
+                    } else {
+                        row.buffered.push(per);
+                    }
                 }
-            }
-            std::thread::sleep(Duration::from_millis(500));
-            let after = sys::rss_bytes(server.pid()).ok_or("cannot read VmRSS")?;
-            let per = (after as f64 - before as f64) / IDLE_CONNS as f64;
-            eprintln!(
-                "   round {} {:<9} RSS {:.1} MiB -> {:.1} MiB: {per:.0} B per connection",
-                r + 1,
-                kind.name(),
-                before as f64 / 1048576.0,
-                after as f64 / 1048576.0
-            );
-            drop(conns);
-            drop(server);
-            if let Some(e) = out.iter_mut().find(|e| e.0 == kind) {
-                e.1.push(per);
             }
         }
     }
     Ok(out)
 }
 
-/// One wrk run: requests/s, p50 and p99 in microseconds, server CPU per request.
-#[derive(Clone, Debug)]
-pub struct HttpSample {
-    pub kind: Kind,
-    pub rps: f64,
-    pub p50_us: f64,
-    pub p99_us: f64,
-    pub cpu_us: Option<f64>,
+/// Starts `kind` with a `buf`-byte buffer (0: idle-lean), opens `cfg.memory_conns` connections,
+/// echoes once on each so every handler has run and is parked, and returns the VmRSS growth
+/// per connection.
+fn idle_bytes_per_conn(cfg: &Config, kind: Kind, buf: usize, round: usize) -> Result<f64, String> {
+    let n = cfg.memory_conns;
+    let server = Server::start(kind, Proto::Echo, buf, cfg)?;
+    std::thread::sleep(Duration::from_millis(200));
+    let before = sys::rss_bytes(server.pid()).ok_or("cannot read VmRSS")?;
+    let mut conns = loadgen::connect_all(server.addr, n)?;
+    // One 64-byte echo on every connection, so each server task has run and is parked in read.
+    let msg = [0x5au8; 64];
+    for c in &mut conns {
+        c.write_all(&msg).map_err(|e| format!("memory: write: {e}"))?;
+    }
+    let mut back = [0u8; 64];
+    for c in &mut conns {
+        c.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+        c.read_exact(&mut back).map_err(|e| format!("memory: {} echo: {e}", kind.name()))?;
+        if back != msg {
+            return Err(format!("memory: {} echoed the wrong bytes", kind.name()));
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let after = sys::rss_bytes(server.pid()).ok_or("cannot read VmRSS")?;
+    let per = (after as f64 - before as f64) / n as f64;
+    eprintln!(
+        "   round {} {:<9} {:<12} RSS {:.1} MiB -> {:.1} MiB: {per:.0} B per connection",
+        round + 1,
+        kind.name(),
+        if buf == 0 { "idle-lean".to_string() } else { format!("{buf} B buffer") },
+        before as f64 / 1048576.0,
+        after as f64 / 1048576.0
+    );
+    Ok(per)
 }
 
-/// (label, per round samples).
-pub type Http = Vec<(String, Vec<Vec<HttpSample>>)>;
+/// wrk's runs: (label, per round samples, each a [`Sample`] whose `rate` is requests/s and
+/// `cpu_us` server CPU per request).
+pub type Http = Vec<(String, Vec<Vec<Sample>>)>;
 
 const HTTP_CONNS: usize = 64;
 const PIPELINE: usize = 16;
@@ -535,7 +580,7 @@ fn http(cfg: &Config) -> Result<Http, String> {
         for r in 0..cfg.rounds {
             let mut samples = Vec::new();
             for kind in round_order(&kinds, r) {
-                let server = Server::start(kind, Proto::Http, cfg)?;
+                let server = Server::start(kind, Proto::Http, cfg.buf, cfg)?;
                 let cpu0 = sys::cpu_seconds(server.pid());
                 let mut cmd = Command::new("wrk");
                 cmd.args(["-t1", &format!("-c{HTTP_CONNS}"), &format!("-d{secs}s"), "--latency"]);
@@ -552,7 +597,7 @@ fn http(cfg: &Config) -> Result<Http, String> {
                     "   round {} {:<9} {:>10.0} req/s  p50 {:>8.1} us  p99 {:>8.1} us",
                     r + 1,
                     kind.name(),
-                    s.rps,
+                    s.rate,
                     s.p50_us,
                     s.p99_us
                 );
@@ -568,7 +613,7 @@ fn http(cfg: &Config) -> Result<Http, String> {
 
 /// Reads requests/s, the latency distribution and the request count from wrk's report; a run
 /// with socket errors or non-2xx answers fails.
-fn parse_wrk(kind: Kind, text: &str, cpu: Option<f64>) -> Option<HttpSample> {
+fn parse_wrk(kind: Kind, text: &str, cpu: Option<f64>) -> Option<Sample> {
     if text.contains("Non-2xx") || text.contains("Socket errors") {
         eprintln!("wrk reported errors against {}:\n{text}", kind.name());
         return None;
@@ -596,5 +641,5 @@ fn parse_wrk(kind: Kind, text: &str, cpu: Option<f64>) -> Option<HttpSample> {
         }
     }
     let cpu_us = cpu.zip(requests).filter(|(_, n)| *n > 0.0).map(|(c, n)| c * 1e6 / n);
-    Some(HttpSample { kind, rps: rps?, p50_us: p50?, p99_us: p99?, cpu_us })
+    Some(Sample { kind, rate: rps?, p50_us: p50?, p99_us: p99?, cpu_us })
 }

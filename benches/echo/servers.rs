@@ -1,9 +1,26 @@
 //! The servers under test. The echo and HTTP connection handlers are written once, in
-//! `runtime_servers!`, and expanded for our runtime and for tokio (same source, each runtime's own
-//! types and I/O traits); the raw-epoll server is the ceiling: one thread, edge-triggered kernel
-//! epoll, no runtime.
+//! `runtime_servers!`, and expanded for our runtime, for tokio and for smol (same source, each
+//! runtime's own types, I/O traits, spawn and timer); the raw-epoll server is the ceiling: one
+//! thread, edge-triggered kernel epoll, no runtime.
+//!
+//! Each runtime in both flavors, the way its users run it:
+//!
+//! | kind | threads |
+//! |---|---|
+//! | `ours-mt`, `tokio-mt` | `--workers` worker threads; the accept loop is the `block_on` future on the main thread |
+//! | `smol-mt` | one static `smol::Executor` run by `--workers` threads; the accept loop is `smol::block_on` on the main thread |
+//! | `ours-ct`, `tokio-ct` | the current-thread runtime: everything on the main thread |
+//! | `smol-ct` | a `smol::LocalExecutor` run by `smol::block_on` on the main thread |
+//!
+//! With `--buf 0` the echo handler is idle-lean: it awaits `readable()` before it allocates a
+//! buffer, reads without waiting (`try_read`), and frees the buffer before it waits again, so an
+//! idle connection costs only what the runtime itself keeps for it (its task and its I/O
+//! registration). That is the second memory figure. The read must not wait: readiness stays
+//! set after a successful read on tokio and ours (it is cleared only by a `WouldBlock`), so the
+//! next `readable()` returns at once and an awaited `read` would then sleep holding the buffer.
 
 use crate::sys::{self, Epoll};
+use std::future::Future;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
@@ -15,10 +32,14 @@ pub enum Kind {
     OursCt,
     TokioMt,
     TokioCt,
+    SmolMt,
+    SmolCt,
     RawEpoll,
 }
 
-pub const ALL: [Kind; 5] = [Kind::OursMt, Kind::TokioMt, Kind::OursCt, Kind::TokioCt, Kind::RawEpoll];
+/// Every server, in the order the driver runs them in odd rounds (reversed in even ones) and
+/// the tables list them.
+pub const ALL: [Kind; 7] = [Kind::OursMt, Kind::TokioMt, Kind::SmolMt, Kind::OursCt, Kind::TokioCt, Kind::SmolCt, Kind::RawEpoll];
 
 impl Kind {
     pub fn name(self) -> &'static str {
@@ -27,12 +48,28 @@ impl Kind {
             Kind::OursCt => "ours-ct",
             Kind::TokioMt => "tokio-mt",
             Kind::TokioCt => "tokio-ct",
+            Kind::SmolMt => "smol-mt",
+            Kind::SmolCt => "smol-ct",
             Kind::RawEpoll => "raw-epoll",
         }
     }
 
     pub fn parse(s: &str) -> Option<Kind> {
         ALL.into_iter().find(|k| k.name() == s)
+    }
+
+    /// `ours-mt|tokio-mt|...`, for error messages.
+    pub fn choices() -> String {
+        ALL.map(Kind::name).join("|")
+    }
+
+    /// The runtimes ours is compared with, same flavor (empty for every other kind).
+    pub fn peers(self) -> &'static [Kind] {
+        match self {
+            Kind::OursMt => &[Kind::TokioMt, Kind::SmolMt],
+            Kind::OursCt => &[Kind::TokioCt, Kind::SmolCt],
+            _ => &[],
+        }
     }
 }
 
@@ -43,6 +80,9 @@ pub enum Proto {
     Http,
 }
 
+/// The idle-lean echo handler's buffer, allocated only while a connection has bytes to echo.
+pub const LEAN_CHUNK: usize = 4096;
+
 /// Prints the bound address on stdout (the driver reads it) and flushes.
 fn announce(addr: SocketAddr) {
     let mut out = io::stdout().lock();
@@ -50,16 +90,28 @@ fn announce(addr: SocketAddr) {
     let _ = out.flush();
 }
 
-/// The connection handlers, once, for a runtime given by its `net` and `io` modules and its
-/// `spawn` and `sleep` functions.
+/// The connection handlers, once, for a runtime given by its `net` and `io` modules and three
+/// functions: `spawn` (spawns a task and detaches it: smol cancels a task whose handle is
+/// dropped, tokio and ours do not), `sleep` (a future that completes after a `Duration`),
+/// and `lean` (turns an accepted stream into something with `readable()`, [`glue::TryRead`]
+/// and the runtime's `AsyncWrite`, for the idle-lean handler; the stream itself on tokio and
+/// ours).
 macro_rules! runtime_servers {
-    (mod $m:ident, net = $($net:ident)::+, io = $($io:ident)::+, spawn = $($spawn:ident)::+, sleep = $($sleep:ident)::+ $(,)?) => {
+    (
+        mod $m:ident,
+        net = $($net:ident)::+,
+        io = $($io:ident)::+,
+        spawn = $spawn:path,
+        sleep = $sleep:path,
+        lean = $lean:path $(,)?
+    ) => {
         pub mod $m {
             use crate::http_hello::http1;
             use $($io)::+::{AsyncReadExt as _, AsyncWriteExt as _};
             use $($net)::+::{TcpListener, TcpStream};
             use std::time::Duration;
 
+            /// Accepts until the process is killed; `buf_size` 0 selects the idle-lean handler.
             pub async fn serve(addr: std::net::SocketAddr, proto: super::Proto, buf_size: usize) -> std::io::Result<()> {
                 let listener = TcpListener::bind(addr).await?;
                 super::announce(listener.local_addr()?);
@@ -68,13 +120,14 @@ macro_rules! runtime_servers {
                         Ok((stream, _)) => {
                             let _ = stream.set_nodelay(true);
                             match proto {
-                                super::Proto::Echo => drop($($spawn)::+(echo(stream, buf_size))),
-                                super::Proto::Http => drop($($spawn)::+(http(stream))),
+                                super::Proto::Echo if buf_size == 0 => $spawn(echo_lean(stream)),
+                                super::Proto::Echo => $spawn(echo(stream, buf_size)),
+                                super::Proto::Http => $spawn(http(stream)),
                             }
                         }
                         Err(e) => {
                             eprintln!("bench server: accept: {e}");
-                            $($sleep)::+(Duration::from_millis(1)).await;
+                            $sleep(Duration::from_millis(1)).await;
                         }
                     }
                 }
@@ -86,6 +139,28 @@ macro_rules! runtime_servers {
                     let n = match stream.read(&mut buf).await {
                         Ok(0) | Err(_) => return,
                         Ok(n) => n,
+                    };
+                    if stream.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            }
+
+            /// Holds no buffer while it waits for bytes: readiness first, then a buffer for one
+            /// read that does not wait and for its echo, freed before the next wait.
+            async fn echo_lean(stream: TcpStream) {
+                let Ok(mut stream) = $lean(stream) else { return };
+                loop {
+                    if stream.readable().await.is_err() {
+                        return;
+                    }
+                    let mut buf = vec![0u8; super::LEAN_CHUNK];
+                    let n = match super::glue::TryRead::try_read_now(&stream, &mut buf) {
+                        Ok(0) => return,
+                        Ok(n) => n,
+                        // Readiness was stale (now cleared): free the buffer and wait again.
+                        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted) => continue,
+                        Err(_) => return,
                     };
                     if stream.write_all(&buf[..n]).await.is_err() {
                         return;
@@ -113,10 +188,88 @@ macro_rules! runtime_servers {
     };
 }
 
-runtime_servers!(mod ours, net = runtime::net, io = runtime::io, spawn = runtime::spawn, sleep = runtime::time::sleep);
-runtime_servers!(mod tokio_rt, net = tokio::net, io = tokio::io, spawn = tokio::spawn, sleep = tokio::time::sleep);
+runtime_servers!(mod ours, net = runtime::net, io = runtime::io, spawn = super::glue::ours, sleep = runtime::time::sleep, lean = super::glue::as_is);
+runtime_servers!(mod tokio_rt, net = tokio::net, io = tokio::io, spawn = super::glue::tokio, sleep = tokio::time::sleep, lean = super::glue::as_is);
+runtime_servers!(mod smol_mt, net = smol::net, io = smol::io, spawn = super::glue::smol_shared, sleep = smol::Timer::after, lean = super::glue::smol_lean);
+runtime_servers!(mod smol_ct, net = smol::net, io = smol::io, spawn = super::glue::smol_local, sleep = smol::Timer::after, lean = super::glue::smol_lean);
 
-/// Runs a server until the process is killed.
+/// What differs between the runtimes beyond their module paths: how each spawns a connection
+/// task it never joins, smol's executors, and the idle-lean handler's stream and read.
+mod glue {
+    use super::Future;
+    use std::io::{self, Read as _};
+    use std::sync::Arc;
+
+    /// smol's multi-thread flavor: one executor shared by `--workers` threads.
+    pub static SMOL_EXECUTOR: smol::Executor<'static> = smol::Executor::new();
+
+    thread_local! {
+        /// smol's current-thread flavor: the executor of the one thread that runs everything.
+        pub static SMOL_LOCAL: smol::LocalExecutor<'static> = const { smol::LocalExecutor::new() };
+    }
+
+    /// Our `JoinHandle` detaches when dropped.
+    pub fn ours(task: impl Future<Output = ()> + Send + 'static) {
+        drop(runtime::spawn(task));
+    }
+
+    /// So does tokio's.
+    pub fn tokio(task: impl Future<Output = ()> + Send + 'static) {
+        drop(tokio::spawn(task));
+    }
+
+    /// Dropping a smol `Task` cancels it: detach it instead.
+    pub fn smol_shared(task: impl Future<Output = ()> + Send + 'static) {
+        SMOL_EXECUTOR.spawn(task).detach();
+    }
+
+    /// As [`smol_shared`], on this thread's `LocalExecutor`.
+    pub fn smol_local(task: impl Future<Output = ()> + 'static) {
+        SMOL_LOCAL.with(|ex| ex.spawn(task).detach());
+    }
+
+    /// One read now, without waiting: `WouldBlock` if there is nothing to read, and then the
+    /// runtime's readiness is cleared (tokio and ours), or was never kept (smol waits for a
+    /// fresh event in every `readable()`).
+    pub trait TryRead {
+        fn try_read_now(&self, buf: &mut [u8]) -> io::Result<usize>;
+    }
+
+    impl TryRead for runtime::net::TcpStream {
+        fn try_read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+            self.try_read(buf)
+        }
+    }
+
+    impl TryRead for tokio::net::TcpStream {
+        fn try_read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+            self.try_read(buf)
+        }
+    }
+
+    impl TryRead for smol::Async<std::net::TcpStream> {
+        fn try_read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+            // The socket is non-blocking (`Async` made it so): a plain read(2).
+            let mut socket: &std::net::TcpStream = self.get_ref();
+            socket.read(buf)
+        }
+    }
+
+    /// tokio's and our `TcpStream` have `readable()` and `try_read` themselves.
+    pub fn as_is<S>(stream: S) -> io::Result<S> {
+        Ok(stream)
+    }
+
+    /// smol's `net::TcpStream` has no `readable()`: the idle-lean handler works on the
+    /// `Async<std::net::TcpStream>` inside it (the stream was just accepted, so it holds the
+    /// only reference to it).
+    pub fn smol_lean(stream: smol::net::TcpStream) -> io::Result<smol::Async<std::net::TcpStream>> {
+        Arc::try_unwrap(Arc::<smol::Async<std::net::TcpStream>>::from(stream))
+            .map_err(|_| io::Error::other("the accepted smol stream is shared"))
+    }
+}
+
+/// Runs a server until the process is killed; `buf_size` 0 is the idle-lean echo handler.
 pub fn run(kind: Kind, addr: SocketAddr, proto: Proto, buf_size: usize, workers: usize) -> io::Result<()> {
     sys::raise_nofile()?;
     match kind {
@@ -132,8 +285,17 @@ pub fn run(kind: Kind, addr: SocketAddr, proto: Proto, buf_size: usize, workers:
         Kind::TokioCt => {
             tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(tokio_rt::serve(addr, proto, buf_size))
         }
+        Kind::SmolMt => {
+            for i in 0..workers {
+                std::thread::Builder::new()
+                    .name(format!("smol-worker-{i}"))
+                    .spawn(|| smol::block_on(glue::SMOL_EXECUTOR.run(std::future::pending::<()>())))?;
+            }
+            smol::block_on(smol_mt::serve(addr, proto, buf_size))
+        }
+        Kind::SmolCt => glue::SMOL_LOCAL.with(|ex| smol::block_on(ex.run(smol_ct::serve(addr, proto, buf_size)))),
         Kind::RawEpoll => match proto {
-            Proto::Echo => raw_epoll(addr, buf_size),
+            Proto::Echo => raw_epoll(addr, if buf_size == 0 { LEAN_CHUNK } else { buf_size }),
             Proto::Http => Err(io::Error::new(ErrorKind::InvalidInput, "raw-epoll serves the echo protocol only")),
         },
     }
