@@ -48,6 +48,14 @@ pub mod signal {
     pub use executor::signal::*;
 }
 
+/// Synchronization for tasks, at tokio's paths: channels ([`mpsc`](sync::mpsc),
+/// [`oneshot`](sync::oneshot), [`broadcast`](sync::broadcast), [`watch`](sync::watch)), locks
+/// ([`Mutex`](sync::Mutex), [`RwLock`](sync::RwLock)), [`Semaphore`](sync::Semaphore),
+/// [`Notify`](sync::Notify), [`Barrier`](sync::Barrier) and [`OnceCell`](sync::OnceCell).
+pub mod sync {
+    pub use executor::sync::*;
+}
+
 /// Timers: [`sleep`](time::sleep), [`sleep_until`](time::sleep_until), [`timeout`](time::timeout),
 /// [`Instant`](time::Instant), [`Elapsed`](time::Elapsed).
 pub mod time {

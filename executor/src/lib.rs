@@ -47,6 +47,7 @@ mod loom;
 pub mod runtime;
 mod scheduler;
 pub mod signal;
+pub mod sync;
 pub mod task;
 pub mod time;
 

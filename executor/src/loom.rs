@@ -20,12 +20,32 @@ mod imp {
         pub(crate) struct Mutex<T>(std::sync::Mutex<T>);
 
         impl<T> Mutex<T> {
-            pub(crate) fn new(value: T) -> Self {
+            pub(crate) const fn new(value: T) -> Self {
                 Mutex(std::sync::Mutex::new(value))
             }
 
             pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, T> {
                 self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+            }
+        }
+
+        /// `std::sync::RwLock` whose `read` / `write` ignore poisoning (as [`Mutex`]).
+        #[derive(Debug, Default)]
+        pub(crate) struct RwLock<T>(std::sync::RwLock<T>);
+
+        pub(crate) type RwLockReadGuard<'a, T> = std::sync::RwLockReadGuard<'a, T>;
+
+        impl<T> RwLock<T> {
+            pub(crate) fn new(value: T) -> Self {
+                RwLock(std::sync::RwLock::new(value))
+            }
+
+            pub(crate) fn read(&self) -> std::sync::RwLockReadGuard<'_, T> {
+                self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+            }
+
+            pub(crate) fn write(&self) -> std::sync::RwLockWriteGuard<'_, T> {
+                self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner)
             }
         }
 
@@ -42,6 +62,10 @@ mod imp {
         impl<T> UnsafeCell<T> {
             pub(crate) const fn new(value: T) -> Self {
                 UnsafeCell(std::cell::UnsafeCell::new(value))
+            }
+
+            pub(crate) fn into_inner(self) -> T {
+                self.0.into_inner()
             }
 
             /// Runs `f` with a shared raw pointer to the contents.
@@ -73,6 +97,26 @@ mod imp {
 
             pub(crate) fn lock(&self) -> loom::sync::MutexGuard<'_, T> {
                 self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+            }
+        }
+
+        /// loom's `RwLock` whose `read` / `write` ignore poisoning (same API as the std flavour).
+        #[derive(Debug)]
+        pub(crate) struct RwLock<T>(loom::sync::RwLock<T>);
+
+        pub(crate) type RwLockReadGuard<'a, T> = loom::sync::RwLockReadGuard<'a, T>;
+
+        impl<T> RwLock<T> {
+            pub(crate) fn new(value: T) -> Self {
+                RwLock(loom::sync::RwLock::new(value))
+            }
+
+            pub(crate) fn read(&self) -> loom::sync::RwLockReadGuard<'_, T> {
+                self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+            }
+
+            pub(crate) fn write(&self) -> loom::sync::RwLockWriteGuard<'_, T> {
+                self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner)
             }
         }
 

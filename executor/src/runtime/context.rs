@@ -28,6 +28,12 @@ pub(crate) fn enter(handle: Handle) -> EnterGuard {
     EnterGuard { prev: Some(prev) }
 }
 
+/// Whether this thread is driving a runtime (inside `block_on` or a worker): blocking it would
+/// stall the tasks it runs.
+pub(crate) fn is_driving() -> bool {
+    DRIVING.with(Cell::get)
+}
+
 /// Marks the thread as driving a runtime for the guard's lifetime; panics if it already is.
 pub(crate) fn enter_driving() -> DrivingGuard {
     if DRIVING.with(|d| d.replace(true)) {
