@@ -154,6 +154,27 @@ impl State {
         }
     }
 
+    /// How many events a wait reporting at most `maxevents` takes from the OS poller.
+    ///
+    /// Linux's callbacks put every ready item on the one ready list as it becomes ready; here
+    /// items the OS holds join ours only when an OS poll returns them. While no registration
+    /// re-queues itself (all ET or ONESHOT: the runtime's case), taking at most `maxevents`
+    /// from the OS keeps the kernel's order (ours first, then the OS's in its own FIFO order;
+    /// an item on both lists keeps its place on ours) and gives at least as many candidates as
+    /// the kernel's list would offer, while what the OS keeps stays queued there — so a wait
+    /// that finds our list empty, as the runtime's do, leaves nothing over (a left-over item
+    /// must be sampled again with `poll(2)` and its file identity checked at the next wait, as
+    /// the kernel re-samples its left-overs). With a re-queuing registration, the OS poller is
+    /// drained (up to its buffer) so that a re-queued item goes behind every item that was
+    /// ready before it, as in the kernel.
+    fn os_fetch(&self, maxevents: usize) -> usize {
+        if self.items.any_requeuing() {
+            OS_EVENTS
+        } else {
+            maxevents.min(OS_EVENTS)
+        }
+    }
+
     /// Whether a wait would find something to harvest (`ep_events_available`).
     fn events_available(&self) -> bool {
         !self.rdllist.is_empty() || !self.ovflist.is_empty()
@@ -389,8 +410,8 @@ impl EventPoll {
             let item = &mut st.items[index];
             let old = (item.events, item.data);
             if !item.events.contains(Events::EXCLUSIVE) {
-                item.events = events;
                 item.data = ev.data();
+                st.items.set_events(index, events);
             }
             (token, old)
         };
@@ -404,8 +425,8 @@ impl EventPoll {
             }
             Err(e) => {
                 let mut st = lock(&inner.lock);
-                let item = &mut st.items[index];
-                (item.events, item.data) = old;
+                st.items[index].data = old.1;
+                st.items.set_events(index, old.0);
                 Err(e)
             }
         }
@@ -595,6 +616,7 @@ impl Inner {
                 if interrupted && !ready {
                     return Err(errno(sys::EINTR));
                 }
+                let fetch = st.os_fetch(maxevents);
                 if !st.poller_active && !interrupted {
                     // Take the poller role. With events already queued, only collect what the OS
                     // has (the kernel's callbacks would have run already); else block there.
@@ -603,7 +625,7 @@ impl Inner {
                     st.poller_sleeping = block != Some(Duration::ZERO);
                     drop(st);
                     // SAFETY: this thread just set `poller_active`.
-                    match unsafe { self.poll_os(block) } {
+                    match unsafe { self.poll_os(block, fetch) } {
                         Ok(()) => {}
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => interrupted = true,
                         Err(e) => return Err(e),
@@ -655,11 +677,11 @@ impl Inner {
     /// # Safety
     ///
     /// The calling thread must hold the poller role: it set `State::poller_active` itself.
-    unsafe fn poll_os(&self, timeout: Option<Duration>) -> io::Result<()> {
+    unsafe fn poll_os(&self, timeout: Option<Duration>, fetch: usize) -> io::Result<()> {
         // SAFETY: the caller holds the poller role, so no other thread touches `os` until the
         // role is given up below, under `lock`, after the last use of `events`.
         let OsPoll { poll, events } = unsafe { &mut *self.os.get() };
-        let res = sys::epoll_wait(poll.as_raw_fd(), events, timeout);
+        let res = sys::epoll_wait(poll.as_raw_fd(), &mut events[..fetch], timeout);
         let mut wakes = WakeList::new();
         let mut st = lock(&self.lock);
         st.poller_active = false;
