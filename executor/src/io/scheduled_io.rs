@@ -87,14 +87,84 @@ struct Waiters {
     reader: Option<Waker>,
     /// The waker of `poll_write_ready`.
     writer: Option<Waker>,
-    /// The wakers of `readable()` / `writable()` / `ready()` futures, any number of tasks.
+    /// The place of the first `readable()` / `writable()` / `ready()` future (key 0), inline:
+    /// the common case — one task awaiting its socket — allocates nothing. Vacant while its
+    /// mask is empty (a waiter's mask always holds `ERROR`), which keeps it 24 bytes.
+    first: Waiter,
+    /// The places of further such futures, any number of tasks (allocated on first use: most
+    /// registrations never have two waiting futures, and this keeps `ScheduledIo` small).
+    more: Option<Box<MoreWaiters>>,
+}
+
+/// Places beyond the first: key `i + 1` is `list[i]`; freed places are reused through `free`.
+#[derive(Default)]
+struct MoreWaiters {
     list: Vec<Option<Waiter>>,
     free: Vec<usize>,
+}
+
+impl Waiters {
+    /// Stores a waiter; returns its key.
+    fn insert(&mut self, waiter: Waiter) -> usize {
+        debug_assert!(!waiter.mask.is_empty(), "an empty mask marks a vacant place");
+        if self.first.mask.is_empty() {
+            self.first = waiter;
+            return 0;
+        }
+        let more = self.more.get_or_insert_with(Box::default);
+        match more.free.pop() {
+            Some(i) => {
+                more.list[i] = Some(waiter);
+                i + 1
+            }
+            None => {
+                more.list.push(Some(waiter));
+                more.list.len()
+            }
+        }
+    }
+
+    fn get_mut(&mut self, key: usize) -> Option<&mut Waiter> {
+        match key {
+            0 => (!self.first.mask.is_empty()).then_some(&mut self.first),
+            k => self.more.as_mut()?.list.get_mut(k - 1)?.as_mut(),
+        }
+    }
+
+    /// Frees the place `key`.
+    fn remove(&mut self, key: usize) {
+        match key {
+            0 => self.first = Waiter::VACANT,
+            k => {
+                if let Some(more) = self.more.as_mut() {
+                    if more.list.get_mut(k - 1).and_then(Option::take).is_some() {
+                        more.free.push(k - 1);
+                    }
+                }
+            }
+        }
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Waiter> {
+        let first = (!self.first.mask.is_empty()).then_some(&mut self.first);
+        let more = self.more.as_mut().map(|m| m.list.iter_mut().flatten());
+        first.into_iter().chain(more.into_iter().flatten())
+    }
 }
 
 struct Waiter {
     mask: Ready,
     waker: Option<Waker>,
+}
+
+impl Waiter {
+    const VACANT: Waiter = Waiter { mask: Ready::EMPTY, waker: None };
+}
+
+impl Default for Waiter {
+    fn default() -> Waiter {
+        Waiter::VACANT
+    }
 }
 
 /// A waiter's place in the list (held by a readiness future, released on drop).
@@ -155,7 +225,7 @@ impl ScheduledIo {
         if ready.intersects(WRITE_BITS) {
             wake.extend(w.writer.take());
         }
-        for waiter in w.list.iter_mut().flatten() {
+        for waiter in w.iter_mut() {
             if waiter.mask.intersects(ready) {
                 wake.extend(waiter.waker.take());
             }
@@ -268,22 +338,12 @@ impl ScheduledIo {
         let idx = match key {
             Some(WaiterKey(idx)) => *idx,
             None => {
-                let waiter = Some(Waiter { mask: interest.mask(), waker: None });
-                let idx = match w.free.pop() {
-                    Some(idx) => {
-                        w.list[idx] = waiter;
-                        idx
-                    }
-                    None => {
-                        w.list.push(waiter);
-                        w.list.len() - 1
-                    }
-                };
+                let idx = w.insert(Waiter { mask: interest.mask(), waker: None });
                 *key = Some(WaiterKey(idx));
                 idx
             }
         };
-        if let Some(waiter) = w.list[idx].as_mut() {
+        if let Some(waiter) = w.get_mut(idx) {
             match &waiter.waker {
                 Some(waker) if waker.will_wake(cx.waker()) => {}
                 _ => waiter.waker = Some(cx.waker().clone()),
@@ -300,10 +360,7 @@ impl ScheduledIo {
 
     /// Releases a readiness future's place in the waiter list.
     pub(crate) fn remove_waiter(&self, key: WaiterKey) {
-        let mut w = self.waiters.lock();
-        if w.list.get_mut(key.0).and_then(Option::take).is_some() {
-            w.free.push(key.0);
-        }
+        self.waiters.lock().remove(key.0);
     }
 }
 
@@ -409,6 +466,28 @@ mod tests {
         let (_c3, w3) = counter();
         assert!(io.poll_waiter(&mut Context::from_waker(&w3), Interest::WRITABLE, &mut k3).is_pending());
         assert!(matches!(k3, Some(WaiterKey(0 | 1))));
+    }
+
+    #[test]
+    fn one_waiting_future_takes_the_inline_place_and_more_spill_over() {
+        let io = ScheduledIo::new();
+        let wakers: Vec<_> = (0..3).map(|_| counter()).collect();
+        let mut keys: Vec<Option<WaiterKey>> = (0..3).map(|_| None).collect();
+        for ((_, w), k) in wakers.iter().zip(keys.iter_mut()) {
+            assert!(io.poll_waiter(&mut Context::from_waker(w), Interest::READABLE, k).is_pending());
+        }
+        assert!(matches!(keys[0], Some(WaiterKey(0))));
+        assert_eq!(io.waiters.lock().more.as_ref().map(|m| m.list.len()), Some(2));
+        // Freeing the inline place and waiting again reuses it; the others keep theirs.
+        io.remove_waiter(keys[0].take().unwrap());
+        let (c, w) = counter();
+        let mut k = None;
+        assert!(io.poll_waiter(&mut Context::from_waker(&w), Interest::READABLE, &mut k).is_pending());
+        assert!(matches!(k, Some(WaiterKey(0))));
+        set(&io, Ready::READABLE);
+        assert_eq!(woken(&c), 1);
+        assert!(wakers[1..].iter().all(|(c, _)| woken(c) == 1));
+        assert_eq!(woken(&wakers[0].0), 0, "the freed place is forgotten");
     }
 
     #[test]
