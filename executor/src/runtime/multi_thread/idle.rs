@@ -22,8 +22,8 @@
 //!   searching*, and return it to be woken. Counting it as searching at once is what keeps a
 //!   burst of new tasks from waking every worker: the next notify sees a searcher and stops.
 //! * **Waking up.** A woken worker starts as a searcher; when it finds work and stops searching
-//!   as the last searcher, it notifies another worker (there may be more work than one worker
-//!   can take). A worker whose sleep in the driver ended because its own I/O or timers made
+//!   as the last searcher, it notifies another worker if more work is queued (there may be more
+//!   than one worker can take). A worker whose sleep in the driver ended because its own I/O or timers made
 //!   tasks runnable takes itself off `sleepers` ([`Idle::unpark_self`]) without searching.
 //!
 //! No task waits while a worker sleeps: a worker parks (a read-modify-write of `state`)
@@ -203,7 +203,7 @@ mod loom_tests {
             let mut searching = self.idle.try_start_searching();
             loop {
                 if self.take() {
-                    if searching && self.idle.stop_searching() {
+                    if searching && self.idle.stop_searching() && self.tasks.fetch_add(0, SeqCst) != 0 {
                         self.notify();
                     }
                     return;

@@ -176,14 +176,17 @@ fn steal(ctx: &Ctx) -> Option<Task_> {
     shared.pop_inject()
 }
 
-/// Leaves the searching state on finding work; the last searcher to find work wakes another
-/// worker, which searches in its place (there may be more work than one worker can take).
+/// Leaves the searching state on finding work. The last searcher to find work wakes another
+/// worker to search in its place if more work is queued (tokio and Go wake one whether or not
+/// there is: a wasted wake-up, two context switches, whenever one task was all there was). A
+/// task queued after the look is not missed: its notifier sees no searcher (this worker left
+/// that state before looking) and wakes a worker itself.
 fn found_work(ctx: &Ctx) {
     let mut core = ctx.core.borrow_mut();
     if core.searching {
         core.searching = false;
         drop(core);
-        if ctx.shared.idle.stop_searching() {
+        if ctx.shared.idle.stop_searching() && ctx.shared.has_work() {
             ctx.shared.notify_parked();
         }
     }
