@@ -64,7 +64,8 @@ type Metric = fn(&Sample) -> Option<f64>;
 
 const RATE: Metric = |s| Some(s.rate);
 const P50: Metric = |s| Some(s.p50_us);
-const P99: Metric = |s| Some(s.p99_us);
+/// `None` where the load generator gave no usable tail (wrk prints 0 for some pipelined runs).
+const P99: Metric = |s| (s.p99_us > 0.0).then_some(s.p99_us);
 const CPU: Metric = |s| s.cpu_us;
 
 fn of(rounds: &[Vec<Sample>], kind: Kind, f: Metric) -> Vec<f64> {
@@ -114,7 +115,8 @@ struct Row {
     kind: Kind,
     rate: Spread,
     p50: Spread,
-    p99: Spread,
+    /// `None` where the load generator gave no usable tail.
+    p99: Option<Spread>,
     cpu: Option<Spread>,
 }
 
@@ -139,7 +141,7 @@ fn rows(rounds: &[Vec<Sample>]) -> Vec<Row> {
                 kind: k,
                 rate: spread(of(rounds, k, RATE))?,
                 p50: spread(of(rounds, k, P50))?,
-                p99: spread(of(rounds, k, P99))?,
+                p99: spread(of(rounds, k, P99)),
                 cpu: spread(of(rounds, k, CPU)),
             })
         })
@@ -199,7 +201,7 @@ fn print_table(rounds: &[Vec<Sample>], unit: Unit) {
             r.kind.name(),
             r.rate_text(),
             fmt_us(r.p50.median),
-            fmt_us(r.p99.median),
+            r.p99.map_or("-".into(), |p| fmt_us(p.median)),
             r.cpu_text()
         );
     }
@@ -295,7 +297,7 @@ fn md_tables(md: &mut String, unit: Unit, sets: &[(String, &Vec<Vec<Sample>>)]) 
                 r.kind.name(),
                 r.rate_text(),
                 fmt_us(r.p50.median),
-                fmt_us(r.p99.median),
+                r.p99.map_or("-".into(), |p| fmt_us(p.median)),
                 r.cpu_text()
             );
         }
