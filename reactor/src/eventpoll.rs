@@ -11,6 +11,20 @@
 //! 3. `lock` (ready list, overflow list, wait queue, items): short critical sections only, no
 //!    system call inside except the harvest's, which runs with `lock` released.
 //!
+//! Where the ready list lives. The kernel has one ready list per instance. Here its older part
+//! is ours (`State::rdllist`) and the rest is the OS epoll's, in order:
+//!
+//! ```text
+//!   the kernel's ep->rdllist, head first
+//!   ├── ours: triggered user events; descriptor ──┼── the OS epoll's ready list: every descriptor
+//!   │   items a waiter took from the OS and has   │   item woken since the OS last returned it,
+//!   │   not reported yet (several waiters only)   │   and the LT items it put back when it did
+//!   └──────────────────────────────────────────────┴──────────────────────────────────────────────
+//!   a wait harvests ours first and takes from the OS exactly the room left (`State::os_fetch`):
+//!   the OS's epoll_wait then scans the rest as the kernel's ep_send_events would — the same
+//!   samples, drops, LT re-queues at the tail and leftovers left in place
+//! ```
+//!
 //! Ready-list state machine of an item (the kernel's banner, in our terms):
 //!
 //! ```text
@@ -21,8 +35,9 @@
 //!    ├──── not ready now (poll says nothing) ◀──────────────────────── sampled
 //!    ├──── reported, ET ◀───────────────────────────────────────────────────┤
 //!    ├──── reported, ONESHOT: disarmed until Mod ◀──────────────────────────┤
-//!    │                                                                      │ reported, LT
-//!    └──────────────────────────── back on the rdllist tail ◀───────────────┘
+//!    ├──── reported, LT descriptor: on the OS's list, put back by the OS ◀──┤
+//!    │                                                                      │ reported, counting
+//!    └──────────────────────────── back on the rdllist tail ◀───────────────┘ user event, units left
 //! ```
 
 use crate::events::{CtlOp, EpollEvent, Events};
@@ -43,8 +58,13 @@ use std::time::{Duration, Instant};
 /// Largest `maxevents` the kernel accepts (`EP_MAX_EVENTS`: `INT_MAX / sizeof(struct epoll_event)`).
 pub const MAX_EVENTS: usize = i32::MAX as usize / 12;
 
-/// Capacity of the OS event buffer one OS poll fills.
+/// Initial capacity of the OS event buffer one OS poll fills; it grows when a wait has room for
+/// more and the instance holds more registrations (see `State::os_fetch`).
 const OS_EVENTS: usize = 1024;
+
+/// Registrations of the OS epoll that are no item: the waker, the level signal and an identity
+/// probe's transient registration (`sys::registered_identity`).
+const OS_EXTRA: usize = 3;
 
 /// Items sampled with one `poll(2)` call during a harvest.
 const BATCH: usize = 32;
@@ -112,7 +132,7 @@ unsafe impl Sync for Inner {}
 /// that instance, which returns the kernel's bits exactly.
 struct OsPoll {
     poll: mio::Poll,
-    events: Box<[sys::OsEvent]>,
+    events: Vec<sys::OsEvent>,
 }
 
 /// What `ep->lock` protects.
@@ -154,25 +174,23 @@ impl State {
         }
     }
 
-    /// How many events a wait reporting at most `maxevents` takes from the OS poller.
+    /// How many events a wait reporting at most `maxevents` takes from the OS poller: what
+    /// the items already on our list leave room for (see "Where the ready list lives").
     ///
-    /// Linux's callbacks put every ready item on the one ready list as it becomes ready; here
-    /// items the OS holds join ours only when an OS poll returns them. While no registration
-    /// re-queues itself (all ET or ONESHOT: the runtime's case), taking at most `maxevents`
-    /// from the OS keeps the kernel's order (ours first, then the OS's in its own FIFO order;
-    /// an item on both lists keeps its place on ours) and gives at least as many candidates as
-    /// the kernel's list would offer, while what the OS keeps stays queued there — so a wait
-    /// that finds our list empty, as the runtime's do, leaves nothing over (a left-over item
-    /// must be sampled again with `poll(2)` and its file identity checked at the next wait, as
-    /// the kernel re-samples its left-overs). With a re-queuing registration, the OS poller is
-    /// drained (up to its buffer) so that a re-queued item goes behind every item that was
-    /// ready before it, as in the kernel.
+    /// The kernel's harvest scans its ready list from the head and stops after `maxevents`
+    /// reports; our list holds the older part of that list, the OS's the rest, in order. Taking
+    /// exactly the room left makes the OS scan exactly the items the kernel's scan would reach
+    /// — so it drops the same not-ready items, at the same moment — and leaves every other
+    /// item queued in the OS, in place: nothing is taken early, nothing is left over on our
+    /// list to be re-sampled with `poll(2)` and identity-probed at the next wait. When our
+    /// list alone fills the buffer, the OS is not asked at all.
+    ///
+    /// Every item on our list counts as one report: a user event always is one; a descriptor
+    /// item another waiter left queued may turn out not ready, and the wait then reports fewer
+    /// than the kernel would (several waiters only). The OS cannot return more events than it
+    /// holds registrations, which bounds the buffer (`poll_os` grows it to this).
     fn os_fetch(&self, maxevents: usize) -> usize {
-        if self.items.any_requeuing() {
-            OS_EVENTS
-        } else {
-            maxevents.min(OS_EVENTS)
-        }
+        maxevents.saturating_sub(self.rdllist.len()).min(self.items.len() + OS_EXTRA)
     }
 
     /// Whether a wait would find something to harvest (`ep_events_available`).
@@ -316,7 +334,7 @@ impl EventPoll {
                 signal_pending: false,
                 os_seq: 1,
             }),
-            os: UnsafeCell::new(OsPoll { poll, events: vec![sys::NO_EVENT; OS_EVENTS].into_boxed_slice() }),
+            os: UnsafeCell::new(OsPoll { poll, events: vec![sys::NO_EVENT; OS_EVENTS] }),
             epfd,
             waker,
             owner,
@@ -411,7 +429,7 @@ impl EventPoll {
             let old = (item.events, item.data);
             if !item.events.contains(Events::EXCLUSIVE) {
                 item.data = ev.data();
-                st.items.set_events(index, events);
+                item.events = events;
             }
             (token, old)
         };
@@ -425,8 +443,8 @@ impl EventPoll {
             }
             Err(e) => {
                 let mut st = lock(&inner.lock);
-                st.items[index].data = old.1;
-                st.items.set_events(index, old.0);
+                let item = &mut st.items[index];
+                (item.events, item.data) = old;
                 Err(e)
             }
         }
@@ -617,9 +635,10 @@ impl Inner {
                     return Err(errno(sys::EINTR));
                 }
                 let fetch = st.os_fetch(maxevents);
-                if !st.poller_active && !interrupted {
+                if !st.poller_active && !interrupted && fetch > 0 {
                     // Take the poller role. With events already queued, only collect what the OS
-                    // has (the kernel's callbacks would have run already); else block there.
+                    // has behind them, up to the room they leave (the kernel's callbacks would have
+                    // put them on the list already); else block there.
                     let block = if ready { Some(Duration::ZERO) } else { remaining };
                     st.poller_active = true;
                     st.poller_sleeping = block != Some(Duration::ZERO);
@@ -681,6 +700,9 @@ impl Inner {
         // SAFETY: the caller holds the poller role, so no other thread touches `os` until the
         // role is given up below, under `lock`, after the last use of `events`.
         let OsPoll { poll, events } = unsafe { &mut *self.os.get() };
+        if events.len() < fetch {
+            events.resize(fetch, sys::NO_EVENT);
+        }
         let res = sys::epoll_wait(poll.as_raw_fd(), &mut events[..fetch], timeout);
         let mut wakes = WakeList::new();
         let mut st = lock(&self.lock);
@@ -724,9 +746,11 @@ impl Inner {
         res.map(drop)
     }
 
-    /// `ep_send_events`: moves the ready list to the transfer list, samples each item outside
+    /// `ep_send_events`: moves our ready list to the transfer list, samples each item outside
     /// the lock (readiness arriving meanwhile goes to the overflow list), reports up to
-    /// `maxevents`, re-queues level-triggered items, and puts back what is left.
+    /// `maxevents`, re-queues counting user events that have units left, and puts back what is
+    /// left. The OS's part of the ready list was scanned by the OS poll that preceded (see
+    /// `State::os_fetch`); what it returned is on our list now, behind what was there before.
     ///
     /// An item confirmed by an OS poll that returned during this call (`call_seq`) is reported
     /// with the OS's bits (the kernel sampled the file then); any other is sampled with one
@@ -813,11 +837,13 @@ impl Inner {
                     // A counting user event: one unit per report; queued again while any remain.
                     item.seen -= 1;
                     item.seen > 0
-                } else if item.events.contains(Events::ONESHOT) {
-                    item.events &= Events::PRIVATE;
-                    false
                 } else {
-                    !item.events.contains(Events::ET)
+                    if item.events.contains(Events::ONESHOT) {
+                        item.events &= Events::PRIVATE;
+                    }
+                    // A level-triggered descriptor is back at the tail of the OS's ready list
+                    // already: the OS put it there when it returned it, where Linux puts it.
+                    false
                 };
                 if requeue {
                     let State { rdllist, items, .. } = &mut *st;
@@ -839,8 +865,7 @@ impl Inner {
         let State { items, rdllist, txlist, ovflist, .. } = &mut *st;
         let arrived = ovflist.finish(items);
         let leftovers = txlist.take();
-        // Re-queued LT items keep the OS descriptor readable by themselves (they are
-        // level-triggered there too); leftovers and arrivals need the signal.
+        // Leftovers and arrivals are not in the OS: the descriptor needs the signal for them.
         let unseen = !arrived.is_empty() || !leftovers.is_empty();
         let mut list = rdllist.take();
         list.splice_front(items, arrived);
