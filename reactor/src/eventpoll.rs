@@ -8,8 +8,10 @@
 //!    registration cannot change or vanish while a harvest samples it.
 //! 2. `os` (the OS poller): held only by the thread that has the *poller role*, i.e. the one
 //!    thread allowed to sleep in the OS poll; never taken while `lock` is held.
-//! 3. `lock` (ready list, overflow list, wait queue, items): short critical sections only, no
-//!    system call inside except the harvest's, which runs with `lock` released.
+//! 3. `lock` (ready list, overflow list, wait queue, items, level signal): short critical
+//!    sections only. The harvest's `poll(2)` runs with `lock` released; the level signal's
+//!    eventfd write / read runs inside it (only once the descriptor was handed out), so that
+//!    the signal changes in the order of the list changes it mirrors (`exposure.rs`).
 //!
 //! Where the ready list lives. The kernel has one ready list per instance. Here its older part
 //! is ours (`State::rdllist`) and the rest is the OS epoll's, in order:
@@ -41,6 +43,7 @@
 //! ```
 
 use crate::events::{CtlOp, EpollEvent, Events};
+use crate::exposure::Exposure;
 use crate::interest::Interest;
 use crate::item::{Item, Items, Source, Token};
 use crate::loom::{lock, AtomicBool, Mutex, Ordering};
@@ -107,11 +110,10 @@ pub(crate) struct Inner {
     os: UnsafeCell<OsPoll>,
     /// The OS epoll instance of `os` (our `as_raw_fd`), for `epoll_ctl` and identity probes.
     epfd: RawFd,
-    /// Wakes the thread sleeping in the OS poll; also the "has events" signal of a nested instance.
+    /// Wakes the thread sleeping in the OS poll.
     waker: mio::Waker,
     owner: Arc<WatchOwner>,
-    /// Set once `as_raw_fd` handed the descriptor out: from then on the descriptor must be
-    /// readable while the ready list is not empty.
+    /// Set once `as_raw_fd` handed the descriptor out (then `State::exposure` has its signal).
     exposed: AtomicBool,
 }
 
@@ -152,6 +154,8 @@ struct State {
     poller_sleeping: bool,
     /// A wake-up edge is pending in the OS poller and not yet consumed.
     signal_pending: bool,
+    /// What watchers of the descriptor cannot see in the OS: the level signal.
+    exposure: Exposure,
     /// Sequence number of the latest OS poll (never 0).
     os_seq: u32,
 }
@@ -210,17 +214,6 @@ impl State {
         }
     }
 
-    /// Makes the OS descriptor readable if the instance is exposed and has events (the
-    /// `ep->poll_wait` wake-up of a nested instance).
-    fn signal(&mut self, exposed: bool) -> WakeAction {
-        if exposed && !self.signal_pending && self.events_available() {
-            self.signal_pending = true;
-            WakeAction::Os
-        } else {
-            WakeAction::None
-        }
-    }
-
     /// Removes an item from every list and frees it (`ep_remove`).
     fn forget(&mut self, index: u32) -> Item {
         if self.items[index].is_linked() {
@@ -229,7 +222,11 @@ impl State {
             self.rdllist.unlink(&mut self.items, index);
         }
         self.ovflist.remove(&mut self.items, index);
-        self.items.remove(index)
+        let item = self.items.remove(index);
+        if !self.ovflist.is_active() && !self.events_available() {
+            self.exposure.lower();
+        }
+        item
     }
 }
 
@@ -243,10 +240,6 @@ impl Inner {
                 let _ = self.waker.wake();
             }
         }
-    }
-
-    fn exposed(&self) -> bool {
-        self.exposed.load(Ordering::Relaxed)
     }
 
     /// Ends a registration whose descriptor number no longer names the registered file (it was
@@ -332,6 +325,7 @@ impl EventPoll {
                 poller_active: false,
                 poller_sleeping: false,
                 signal_pending: false,
+                exposure: Exposure::new(),
                 os_seq: 1,
             }),
             os: UnsafeCell::new(OsPoll { poll, events: vec![sys::NO_EVENT; OS_EVENTS] }),
@@ -545,13 +539,23 @@ impl EventPoll {
 
 impl AsRawFd for EventPoll {
     /// The instance's descriptor: an OS epoll descriptor that `poll(2)`, kernel epoll and other
-    /// `EventPoll`s see readable while this instance has events to deliver. It can be added to
-    /// another instance (nesting); it must not be closed or used for `epoll_ctl` directly.
+    /// `EventPoll`s see as Linux shows an epoll file — readable while an item on its ready list
+    /// is ready, woken once by every wake-up of an item (see the crate docs, "Nesting"). It can
+    /// be added to another instance (nesting); it must not be closed or used for `epoll_ctl`
+    /// directly.
+    ///
+    /// The first call creates the *level signal* that shows triggered user events to watchers
+    /// (an eventfd in the OS epoll); from then on every [`UserEvent::trigger`] writes it. If no
+    /// descriptor can be created for it (`EMFILE`), watchers see descriptor events only.
     fn as_raw_fd(&self) -> RawFd {
         let inner = &*self.inner;
         if !inner.exposed.swap(true, Ordering::Relaxed) {
-            let action = lock(&inner.lock).signal(true);
-            inner.act(action);
+            let mut st = lock(&inner.lock);
+            // Without an eventfd (out of descriptors) the descriptor still shows every
+            // descriptor event; only user events stay invisible to watchers.
+            let _ = st.exposure.expose(inner.epfd, Token::SIGNAL.0);
+            let queued = st.events_available();
+            st.exposure.follow(queued);
         }
         inner.epfd
     }
@@ -640,6 +644,9 @@ impl Inner {
                     // has behind them, up to the room they leave (the kernel's callbacks would have
                     // put them on the list already); else block there.
                     let block = if ready { Some(Duration::ZERO) } else { remaining };
+                    // What is on our list is harvested ahead of what the OS returns: the level
+                    // signal standing for it must not take one of the OS's slots.
+                    st.exposure.lower();
                     st.poller_active = true;
                     st.poller_sleeping = block != Some(Duration::ZERO);
                     drop(st);
@@ -716,6 +723,11 @@ impl Inner {
                 let token = Token(ev.u64);
                 if token == Token::WAKE {
                     st.signal_pending = false;
+                    continue;
+                }
+                if token == Token::SIGNAL {
+                    // Our own level signal (a trigger raised it while this thread polled): the
+                    // trigger has queued its item already.
                     continue;
                 }
                 // `ep_poll_callback`: ignore events of removed or disarmed registrations.
@@ -865,14 +877,14 @@ impl Inner {
         let State { items, rdllist, txlist, ovflist, .. } = &mut *st;
         let arrived = ovflist.finish(items);
         let leftovers = txlist.take();
-        // Leftovers and arrivals are not in the OS: the descriptor needs the signal for them.
-        let unseen = !arrived.is_empty() || !leftovers.is_empty();
         let mut list = rdllist.take();
         list.splice_front(items, arrived);
         list.splice_front(items, leftovers);
         *rdllist = list;
-        let wake = if st.events_available() { st.wake_one() } else { WakeAction::None };
-        let signal = if unseen { st.signal(self.exposed()) } else { WakeAction::None };
+        let queued = st.events_available();
+        let wake = if queued { st.wake_one() } else { WakeAction::None };
+        // What is left on our list is invisible to the OS: watchers see it through the signal.
+        st.exposure.follow(queued);
         drop(st);
         // The last batch goes out with only `mtx` held.
         for &(ev, data) in &b.out[..b.nout] {
@@ -880,7 +892,6 @@ impl Inner {
         }
         drop(scan);
         self.act(wake);
-        self.act(signal);
         res
     }
 
@@ -953,7 +964,10 @@ impl WakeList {
 ///
 /// It is the wake-up path of the runtime (unpark, timers): a trigger costs no system call when
 /// no thread sleeps, one futex wake when a thread sleeps on the wait queue, and one eventfd
-/// write when the thread to wake sleeps in the OS poll. Dropping it removes the registration.
+/// write when the thread to wake sleeps in the OS poll. Once the instance's descriptor has been
+/// handed out ([`EventPoll::as_raw_fd`]), every trigger also writes the level signal that shows
+/// it to the instance's watchers (one wake-up of theirs per trigger, as for a file). Dropping
+/// it removes the registration.
 ///
 /// ```
 /// use reactor::{EpollEvent, EventPoll, Events};
@@ -981,7 +995,7 @@ impl UserEvent {
     /// Marks the source ready and wakes one waiter of the instance.
     pub fn trigger(&self) {
         let inner = &*self.inner;
-        let (wake, signal) = {
+        let wake = {
             let mut st = lock(&inner.lock);
             let Some((index, item)) = st.items.resolve(self.token) else { return };
             if item.events.contains(Events::ET) {
@@ -991,10 +1005,12 @@ impl UserEvent {
                 item.seen = item.seen.saturating_add(1);
             }
             st.queue(index);
-            (st.wake_one(), st.signal(inner.exposed()))
+            // Every trigger wakes the watchers of the descriptor once, as each
+            // `ep_poll_callback` calls `ep_poll_safewake`.
+            st.exposure.raise();
+            st.wake_one()
         };
         inner.act(wake);
-        inner.act(signal);
     }
 
     /// The data reported with this source's events.
@@ -1045,6 +1061,68 @@ mod tests {
             assert!(Instant::now() < deadline, "condition not reached in 5 s");
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    /// Whether `poll(2)` sees the instance's descriptor readable, as its watchers do.
+    fn readable(ep: &EventPoll) -> bool {
+        let mut p = [sys::PollFd { fd: ep.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
+        sys::poll_now(&mut p).unwrap();
+        p[0].revents & libc::POLLIN != 0
+    }
+
+    /// Documented divergence (crate docs, "several threads waiting on one instance"): events a
+    /// waiter took from the OS are invisible to watchers until its harvest ends; what the harvest
+    /// leaves raises the level signal.
+    #[test]
+    fn events_a_waiter_took_from_the_os_show_to_watchers_only_when_its_harvest_ends() {
+        use std::io::Write;
+        let ep = EventPoll::new().unwrap();
+        let pairs: Vec<_> = (0..2).map(|_| std::os::unix::net::UnixStream::pair().unwrap()).collect();
+        for (i, (_, b)) in pairs.iter().enumerate() {
+            ep.ctl(CtlOp::Add, b.as_raw_fd(), Some(EpollEvent::new(Events::IN | Events::ET, i as u64))).unwrap();
+        }
+        for (a, _) in &pairs {
+            (&*a).write_all(b"x").unwrap();
+        }
+        assert!(readable(&ep), "queued in the OS: the kernel's scan sees them");
+        // A waiter's OS poll, stopped before its harvest (as another thread sees it meanwhile).
+        state(&ep).poller_active = true;
+        // SAFETY: this thread set `poller_active` just above.
+        unsafe { ep.inner.poll_os(Some(Duration::ZERO), 8) }.unwrap();
+        assert_eq!(state(&ep).rdllist.len(), 2, "both taken from the OS");
+        assert!(!readable(&ep), "taken and not yet reported: invisible to watchers");
+        // A harvest with room for one leaves the other on our list: the signal shows it.
+        let mut buf = [EpollEvent::default(); 1];
+        assert_eq!(ep.wait(&mut buf, 0).unwrap(), 1);
+        assert!(readable(&ep), "the leftover raised the level signal");
+        assert_eq!(ep.wait(&mut buf, 0).unwrap(), 1);
+        assert!(!readable(&ep), "lowered once the list is empty");
+    }
+
+    /// Documented divergence (crate docs, "several threads waiting on one instance"): waking a
+    /// waiter that sleeps in the OS poll (an eventfd write) wakes the watchers too, and the
+    /// descriptor reads readable until that waiter's OS poll consumes the wake-up.
+    #[test]
+    fn waking_the_waiter_in_the_os_poll_wakes_the_watchers_until_it_polls() {
+        let ep = EventPoll::new().unwrap();
+        let watcher = EventPoll::new().unwrap();
+        watcher.ctl(CtlOp::Add, ep.as_raw_fd(), Some(EpollEvent::new(Events::IN | Events::ET, 9))).unwrap();
+        let mut buf = [EpollEvent::default(); 4];
+        assert_eq!(watcher.wait(&mut buf, 0).unwrap(), 0);
+        // What `wake_one` does when the thread to wake sleeps in the OS poll.
+        let action = {
+            let mut st = state(&ep);
+            st.poller_sleeping = true;
+            let action = st.wake_one();
+            st.poller_sleeping = false;
+            action
+        };
+        assert!(matches!(action, WakeAction::Os));
+        ep.inner.act(action);
+        assert_eq!(watcher.wait(&mut buf, 0).unwrap(), 1, "the waiter's wake-up is a wake-up of the watchers");
+        assert!(readable(&ep), "until the waiter polls");
+        assert_eq!(ep.wait(&mut buf, 0).unwrap(), 0, "nothing for the instance's own waiters");
+        assert!(!readable(&ep), "the OS poll consumed the wake-up");
     }
 
     #[test]

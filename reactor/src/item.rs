@@ -104,6 +104,8 @@ pub(crate) struct Token(pub(crate) u64);
 impl Token {
     /// The token of the instance's own wake-up eventfd; never an item's (generations are < 2^32-1).
     pub(crate) const WAKE: Token = Token(u64::MAX);
+    /// The token of the instance's level signal (`exposure.rs`); never an item's either.
+    pub(crate) const SIGNAL: Token = Token(u64::MAX - 2);
 
     fn new(index: u32, gen: u32) -> Token {
         Token((gen as u64) << 32 | index as u64)

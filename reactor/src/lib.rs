@@ -104,12 +104,22 @@
 //!
 //! ### Nesting
 //!
-//! [`EventPoll::as_raw_fd`](EventPoll#method.as_raw_fd) is the instance's OS epoll descriptor. The OS sees it readable while
-//! it has unharvested OS events or ready level-triggered items; for leftovers and user events,
-//! which only this crate knows about, the instance writes its eventfd (registered in its own OS
-//! epoll) once the descriptor has been handed out. An `EventPoll` inside another (or inside
-//! kernel epoll) is therefore nested in the OS as well, and the kernel's loop and depth checks
-//! apply unchanged: a cycle or a chain deeper than the kernel's limit fails with `ELOOP`.
+//! The instance's descriptor, [`as_raw_fd`](EventPoll#method.as_raw_fd), is its OS epoll
+//! descriptor, so an `EventPoll` inside another (or inside kernel epoll, or watched by
+//! `poll(2)`) is nested in the OS as well: the kernel's loop and depth checks apply unchanged (a
+//! cycle or a chain deeper than the kernel's limit fails with `ELOOP`), and so do its answers. A watcher samples the instance as Linux
+//! samples an epoll file (`ep_item_poll` → `__ep_eventpoll_poll`): the kernel scans the OS
+//! epoll's ready list — which is this instance's ready list for descriptors, see above —
+//! dropping the items it finds not ready and stopping at the first ready one; and every wake-up
+//! of an item of the instance wakes its watchers once (`ep_poll_safewake`), so an ET watcher
+//! gets the kernel's edges and an LT or ONESHOT one the kernel's levels, at any depth.
+//!
+//! What the OS cannot see are the items on this crate's own list — triggered user events. Once
+//! the descriptor has been handed out, the instance keeps a *level signal* for them in its OS
+//! epoll: an eventfd registered level-triggered, raised (one write: one wake-up of the watchers)
+//! by every trigger, lowered when a harvest leaves the list empty. So a watcher sees a user
+//! event as it would see an edge-triggered eventfd written at the trigger: one wake-up per
+//! trigger, readable until the user event is reported (`exposure.rs` has the protocol).
 //!
 //! ### `close(2)` without `Del`
 //!
@@ -147,7 +157,9 @@
 //! | registration key | (file, fd) | fd number; an orphan keeps (file, fd) alive when the number is reused | user space sees numbers, not files |
 //! | close of the last descriptor of a file | registration dropped and watch refunded at close | dropped at the next harvest / `ctl` on the number / watch-limit reap | `close(2)` is invisible from user space |
 //! | orphan's bits (number closed, file open elsewhere) | exact | what the OS reported (IN, OUT, PRI, ERR, HUP, RDHUP, with RDNORM / WRNORM) | the old file can no longer be sampled |
-//! | nested instance with leftovers or user events | readable while they are ready; no new edge for an ET watcher | readable until the next harvest even if a leftover was drained meanwhile; an ET watcher may see one extra edge | the "has events" signal is an eventfd write |
+//! | user events and descriptor events in one wait | (no user events; an eventfd written at the trigger is reported in wake-up order) | triggered user events are reported ahead of every descriptor event | user events live on our list, which is scanned before the OS's; a trigger costs no system call |
+//! | a counting user event ([`EventPoll::user_semaphore`]) on an instance whose descriptor was handed out | (an `EFD_SEMAPHORE` eventfd, LT: its re-queue wakes nobody) | a harvest that reports it and leaves units raises the level signal again: an ET watcher sees one more edge | the level signal is lowered while the instance polls its OS epoll, so that it takes no slot there |
+//! | several threads waiting on one instance, as seen by its watchers | — | descriptor events one waiter has taken from the OS and not yet reported are not seen by watchers until its harvest ends; what it leaves raises the level signal, which stays up until a harvest finds the list empty, even if they are no longer ready; waking a waiter that sleeps in the OS poll wakes the watchers too, and shows the descriptor readable until that waiter polls | the OS hands its events to one waiter; the waiter's wake-up is an eventfd in the OS epoll |
 //! | signal during `wait` | every sleeping waiter returns `EINTR` | the same, except that a signal landing on a waiter at the very moment it takes over the OS poll from another interrupted waiter can be missed (its handler runs between the two sleeps) | the OS poll is handed from thread to thread; Linux has no such hand-over |
 //! | `EPOLLWAKEUP` | holds a wake lock | accepted, ignored | no suspend blocking from user space |
 //! | watch limit | per user, `max_user_watches` | per [`WatchOwner`] (process-wide by default, initialised from `max_user_watches`), on top of the kernel's own limit | a user-space counter |
@@ -160,6 +172,7 @@
 
 mod eventpoll;
 mod events;
+mod exposure;
 mod interest;
 mod item;
 mod loom;
