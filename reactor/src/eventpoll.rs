@@ -283,10 +283,11 @@ impl Inner {
 ///
 /// The OS registration carries the interest exactly (so the kernel filters wake-ups as it would
 /// for a Linux epoll) and the item's mode: level-triggered items stay level-triggered in the OS,
-/// so every OS poll re-confirms them while they are ready, and ONESHOT items are ONESHOT in the
-/// OS too, so a disarmed item collects no wake-ups. Reporting, LT re-queueing and disarming are
-/// still done here, by the ready list. With EXCLUSIVE, the bits go to the kernel as given, so
-/// that it refuses a bad combination with its own errno, in its own order of checks.
+/// so the OS re-queues them at the tail of its ready list when it returns them — the LT
+/// re-queue itself —, and ONESHOT items are ONESHOT in the OS too, so a disarmed item collects
+/// no wake-ups. Reporting and disarming are done here. With EXCLUSIVE, the bits go to the
+/// kernel as given, so that it refuses a bad combination with its own errno, in its own order of
+/// checks.
 fn os_bits(events: Events) -> u32 {
     if events.contains(Events::EXCLUSIVE) {
         return events.bits();

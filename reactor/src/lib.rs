@@ -155,7 +155,7 @@
 //! | behaviour | Linux | `EventPoll` | why |
 //! |---|---|---|---|
 //! | registration key | (file, fd) | fd number; an orphan keeps (file, fd) alive when the number is reused | user space sees numbers, not files |
-//! | close of the last descriptor of a file | registration dropped and watch refunded at close | dropped at the next harvest / `ctl` on the number / watch-limit reap | `close(2)` is invisible from user space |
+//! | close of the last descriptor of a file | registration dropped and watch refunded at close | dropped at the next `ctl` on the number, a harvest that samples it, or a watch-limit reap | `close(2)` is invisible from user space |
 //! | orphan's bits (number closed, file open elsewhere) | exact | what the OS reported (IN, OUT, PRI, ERR, HUP, RDHUP, with RDNORM / WRNORM) | the old file can no longer be sampled |
 //! | user events and descriptor events in one wait | (no user events; an eventfd written at the trigger is reported in wake-up order) | triggered user events are reported ahead of every descriptor event | user events live on our list, which is scanned before the OS's; a trigger costs no system call |
 //! | a counting user event ([`EventPoll::user_semaphore`]) on an instance whose descriptor was handed out | (an `EFD_SEMAPHORE` eventfd, LT: its re-queue wakes nobody) | a harvest that reports it and leaves units raises the level signal again: an ET watcher sees one more edge | the level signal is lowered while the instance polls its OS epoll, so that it takes no slot there |
