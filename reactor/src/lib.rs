@@ -93,10 +93,11 @@
 //!
 //! ### Nesting
 //!
-//! [`EventPoll::as_raw_fd`] is the instance's OS epoll descriptor. The OS sees it readable while
-//! it has unharvested OS events or ready level-triggered items; for leftovers and user events,
-//! which only this crate knows about, the instance writes its eventfd (registered in its own OS
-//! epoll) once the descriptor has been handed out. An `EventPoll` inside another (or inside
+//! An [`EventPoll`]'s [`as_raw_fd`](std::os::fd::AsRawFd::as_raw_fd) is the instance's OS epoll
+//! descriptor. The OS sees it readable while it has unharvested OS events or ready
+//! level-triggered items; for leftovers and user events, which only this crate knows about, the
+//! instance writes its eventfd (registered in its own OS epoll) once the descriptor has been
+//! handed out. An `EventPoll` inside another (or inside
 //! kernel epoll) is therefore nested in the OS as well, and the kernel's loop and depth checks
 //! apply unchanged: a cycle or a chain deeper than the kernel's limit fails with `ELOOP`.
 //!

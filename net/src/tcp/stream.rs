@@ -228,9 +228,10 @@ impl TcpStream {
     /// Splits the stream into a borrowed read half and write half, usable from two tasks of
     /// one scope (e.g. with `futures::join!`).
     ///
-    /// With `futures::io::AsyncReadExt` in scope, `stream.split()` names that trait's `split`
-    /// (which takes the stream by value and locks): write `TcpStream::split(&mut stream)` or
-    /// `(&mut stream).split()`.
+    /// With `runtime::io::AsyncReadExt` in scope (it has no `split`, like tokio's),
+    /// `stream.split()` is this method. `futures::io::AsyncReadExt` has a by-value `split`
+    /// (halves behind a lock) that method resolution finds first: with that trait in scope,
+    /// write `TcpStream::split(&mut stream)`.
     pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
         split(self)
     }

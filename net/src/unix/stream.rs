@@ -191,8 +191,9 @@ impl UnixStream {
 
     /// Borrowed read and write halves, usable by two tasks at once (see [`ReadHalf`]).
     ///
-    /// With `futures::AsyncReadExt` in scope, the method call `stream.split()` resolves to
-    /// that trait's by-value `split` (halves behind a lock); call this one as
+    /// With `runtime::io::AsyncReadExt` in scope (it has no `split`, like tokio's),
+    /// `stream.split()` is this method. `futures::AsyncReadExt` has a by-value `split` (halves
+    /// behind a lock) that method resolution finds first: with that trait in scope, write
     /// `UnixStream::split(&mut stream)`.
     pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
         split::split(self)
