@@ -107,8 +107,10 @@ pub use reactor;
 pub mod hyper;
 mod read_ext;
 
-/// The README's code blocks, compiled and run by `cargo test` (doc tests only).
-#[cfg(doctest)]
+/// The README's code blocks, compiled and run by `cargo test` (doc tests only). Its hyper
+/// section needs the `hyper` feature, which `cargo test --workspace` turns on (the interop
+/// examples ask for it).
+#[cfg(all(doctest, feature = "hyper"))]
 #[doc = include_str!("../README.md")]
 mod readme {}
 
@@ -126,8 +128,8 @@ pub mod io {
     pub use crate::read_ext::{split, AsyncReadExt};
     pub use executor::io::{Interest, Ready};
     pub use futures::io::{
-        copy, empty, repeat, sink, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt,
-        BufReader, BufWriter, Cursor, Error, ErrorKind, ReadHalf, Result, WriteHalf,
+        copy, empty, repeat, sink, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader,
+        BufWriter, Cursor, Error, ErrorKind, ReadHalf, Result, WriteHalf,
     };
 
     /// Unix file descriptors on the reactor.

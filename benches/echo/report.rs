@@ -397,10 +397,7 @@ pub fn write(cfg: &Config, res: &Results, dir: &Path) -> Result<(), String> {
         }
     }
     if !res.http.is_empty() {
-        let _ = writeln!(
-            md,
-            "\n## HTTP: wrk against the http-hello handler, and against hyper's HTTP/1 server on ours and on tokio\n"
-        );
+        let _ = writeln!(md, "\n## HTTP: wrk against the http-hello handler, and against hyper's HTTP/1 server on ours and on tokio\n");
         let sets: Vec<(String, &Vec<Vec<Sample>>)> = res.http.iter().map(|(l, r)| (l.clone(), r)).collect();
         md_tables(&mut md, REQS, &sets);
     }

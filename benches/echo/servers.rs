@@ -296,7 +296,9 @@ hyper_server!(
 /// What `http-hello` answers to every well-formed request: `200 OK`, `Content-Type:
 /// text/plain` and [`BODY`](crate::http_hello::http1::BODY) (hyper adds `Date` and
 /// `Content-Length`).
-async fn hyper_hello(_: hyper::Request<hyper::body::Incoming>) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, Infallible> {
+async fn hyper_hello(
+    _: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, Infallible> {
     let body = http_body_util::Full::new(hyper::body::Bytes::from_static(crate::http_hello::http1::BODY));
     let mut response = hyper::Response::new(body);
     response.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/plain"));

@@ -133,7 +133,10 @@ fn check(args: &TokenStream2, func: &ItemFn, kind: Kind) -> syn::Result<Config> 
             "crate" => {
                 let value = lit_str(&nv.value, "`crate` must be a string naming the runtime crate's path, e.g. `crate = \"rt\"`")?;
                 config.krate = syn::parse_str(&value).map_err(|_| {
-                    syn::Error::new(nv.value.span(), format!("`crate = \"{value}\"` is not a path: expected e.g. \"rt\" or \"my_crate::rt\""))
+                    syn::Error::new(
+                        nv.value.span(),
+                        format!("`crate = \"{value}\"` is not a path: expected e.g. \"rt\" or \"my_crate::rt\""),
+                    )
                 })?;
             }
             _ => {

@@ -191,7 +191,9 @@ fn host_and_port(dst: &::hyper::Uri, enforce_http: bool) -> io::Result<(String, 
     let scheme = dst.scheme_str();
     match scheme {
         Some("http") => {}
-        Some(other) if enforce_http => return Err(invalid(format!("the scheme is `{other}`, not `http` (see HttpConnector::enforce_http)"))),
+        Some(other) if enforce_http => {
+            return Err(invalid(format!("the scheme is `{other}`, not `http` (see HttpConnector::enforce_http)")))
+        }
         None if enforce_http => return Err(invalid("the URI has no scheme (expected `http://`)".into())),
         _ => {}
     }
@@ -225,7 +227,11 @@ async fn resolve(host: String, port: u16) -> io::Result<Vec<SocketAddr>> {
 
 /// Connects to one of `addrs`: the first address's family first, the other family alongside
 /// once `happy_eyeballs` has passed (or at once when the first family fails).
-pub(super) async fn connect_any(addrs: Vec<SocketAddr>, timeout: Option<Duration>, happy_eyeballs: Option<Duration>) -> io::Result<TcpStream> {
+pub(super) async fn connect_any(
+    addrs: Vec<SocketAddr>,
+    timeout: Option<Duration>,
+    happy_eyeballs: Option<Duration>,
+) -> io::Result<TcpStream> {
     // `addrs` is never empty (`resolve` refuses that), so the division is by at least 1.
     let per_address = timeout.map(|t| t / u32::try_from(addrs.len()).unwrap_or(u32::MAX));
     let first_is_v6 = addrs.first().is_some_and(SocketAddr::is_ipv6);

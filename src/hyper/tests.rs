@@ -53,7 +53,8 @@ async fn serve(header_timeout: Duration) -> SocketAddr {
                 let hello = service_fn(|req: Request<Incoming>| async move {
                     Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(format!("hello from {}", req.uri().path())))))
                 });
-                let conn = http1::Builder::new().timer(Timer::new()).header_read_timeout(header_timeout).serve_connection(Io::new(stream), hello);
+                let conn =
+                    http1::Builder::new().timer(Timer::new()).header_read_timeout(header_timeout).serve_connection(Io::new(stream), hello);
                 let _ = conn.await;
             });
         }

@@ -44,7 +44,11 @@ impl Http {
 
     /// Sends `method path` with `body` to `addr`: the status and the body as text.
     pub async fn send(&self, addr: SocketAddr, method: Method, path: &str, body: &'static str) -> (StatusCode, String) {
-        let request = Request::builder().method(method).uri(format!("http://{addr}{path}")).body(Full::new(Bytes::from_static(body.as_bytes()))).unwrap();
+        let request = Request::builder()
+            .method(method)
+            .uri(format!("http://{addr}{path}"))
+            .body(Full::new(Bytes::from_static(body.as_bytes())))
+            .unwrap();
         let response = self.0.request(request).await.unwrap();
         let status = response.status();
         let body = response.into_body().collect().await.unwrap().to_bytes();
