@@ -40,3 +40,43 @@ fn main_attribute_builds_a_runtime_and_returns_the_result() {
     assert_eq!(main_fn::main().unwrap(), 42);
     assert_eq!(main_fn::multi(), 3);
 }
+
+/// `crate = "…"`: the expansion names the runtime through the given path, so a renamed
+/// dependency (`rt = { package = "runtime", … }`) or a re-export works. This module stands for
+/// such a path and counts how often its `Builder` is asked for a runtime.
+mod renamed {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    pub static BUILDERS: AtomicUsize = AtomicUsize::new(0);
+
+    pub struct Builder;
+
+    impl Builder {
+        pub fn new_current_thread() -> runtime::Builder {
+            BUILDERS.fetch_add(1, Ordering::SeqCst);
+            runtime::Builder::new_current_thread()
+        }
+
+        pub fn new_multi_thread() -> runtime::Builder {
+            BUILDERS.fetch_add(1, Ordering::SeqCst);
+            runtime::Builder::new_multi_thread()
+        }
+    }
+
+    #[runtime::main(crate = "super::renamed", flavor = "current_thread")]
+    pub async fn current() -> u32 {
+        runtime::spawn(async { 20 }).await.unwrap()
+    }
+
+    #[runtime::main(crate = "crate::renamed")]
+    pub async fn multi() -> u32 {
+        runtime::spawn(async { 22 }).await.unwrap()
+    }
+}
+
+#[test]
+fn main_attribute_builds_the_runtime_through_the_crate_path() {
+    use std::sync::atomic::Ordering;
+    assert_eq!(renamed::current() + renamed::multi(), 42);
+    assert_eq!(renamed::BUILDERS.load(Ordering::SeqCst), 2, "the expansion did not go through `crate = …`");
+}

@@ -6,6 +6,7 @@
 //! #[runtime::main(flavor = "multi_thread", worker_threads = 4)]
 //! #[runtime::test]                                   // current-thread by default
 //! #[runtime::test(flavor = "multi_thread", worker_threads = 2)]
+//! #[rt::main(crate = "rt")]                          // the runtime renamed in Cargo.toml
 //! ```
 //!
 //! The function body becomes an `async` block driven by `Runtime::block_on`; the return type is
@@ -24,7 +25,9 @@ use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
 
 /// Runs `async fn main` on a runtime (multi-thread by default).
 ///
-/// Options: `flavor = "multi_thread" | "current_thread"`, `worker_threads = N` (multi-thread).
+/// Options: `flavor = "multi_thread" | "current_thread"`, `worker_threads = N` (multi-thread),
+/// `crate = "path"` (where the runtime crate is, when it is not `::runtime`: a dependency
+/// renamed in `Cargo.toml`, or a re-export).
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args.into(), item.into(), Kind::Main).into()
@@ -32,7 +35,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Runs an `async fn` test on a runtime (current-thread by default), as a `#[test]`.
 ///
-/// Options: `flavor = "multi_thread" | "current_thread"`, `worker_threads = N` (multi-thread).
+/// Options: `flavor = "multi_thread" | "current_thread"`, `worker_threads = N` (multi-thread),
+/// `crate = "path"` (as for [`main`](macro@main)).
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args.into(), item.into(), Kind::Test).into()
@@ -53,6 +57,8 @@ enum Flavor {
 struct Config {
     flavor: Flavor,
     worker_threads: Option<(usize, Span)>,
+    /// The runtime crate's path in the user's crate: `::runtime` unless `crate = "…"` says.
+    krate: syn::Path,
 }
 
 fn expand(args: TokenStream2, item: TokenStream2, kind: Kind) -> TokenStream2 {
@@ -84,7 +90,11 @@ fn check(args: &TokenStream2, func: &ItemFn, kind: Kind) -> syn::Result<Config> 
     if kind == Kind::Main && func.sig.ident == "main" && !func.sig.inputs.is_empty() {
         return Err(syn::Error::new(func.sig.inputs.span(), "the `main` function cannot take arguments"));
     }
-    let mut config = Config { flavor: if kind == Kind::Main { Flavor::MultiThread } else { Flavor::CurrentThread }, worker_threads: None };
+    let mut config = Config {
+        flavor: if kind == Kind::Main { Flavor::MultiThread } else { Flavor::CurrentThread },
+        worker_threads: None,
+        krate: syn::parse_quote!(::runtime),
+    };
     let mut flavor_set = false;
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args.clone())?;
     for meta in metas {
@@ -120,8 +130,20 @@ fn check(args: &TokenStream2, func: &ItemFn, kind: Kind) -> syn::Result<Config> 
                 }
                 config.worker_threads = Some((n, nv.value.span()));
             }
+            "crate" => {
+                let value = lit_str(&nv.value, "`crate` must be a string naming the runtime crate's path, e.g. `crate = \"rt\"`")?;
+                config.krate = syn::parse_str(&value).map_err(|_| {
+                    syn::Error::new(
+                        nv.value.span(),
+                        format!("`crate = \"{value}\"` is not a path: expected e.g. \"rt\" or \"my_crate::rt\""),
+                    )
+                })?;
+            }
             _ => {
-                return Err(syn::Error::new(nv.path.span(), format!("unknown option `{name}`: expected `flavor` or `worker_threads`")));
+                return Err(syn::Error::new(
+                    nv.path.span(),
+                    format!("unknown option `{name}`: expected `flavor`, `worker_threads` or `crate`"),
+                ));
             }
         }
     }
@@ -141,9 +163,10 @@ fn lit_str(expr: &Expr, msg: &str) -> syn::Result<String> {
 
 fn build(func: &mut ItemFn, config: &Config, kind: Kind) -> TokenStream2 {
     let span = func.sig.fn_token.span();
+    let krate = &config.krate;
     let mut builder = match config.flavor {
-        Flavor::CurrentThread => quote_spanned! {span=> ::runtime::Builder::new_current_thread() },
-        Flavor::MultiThread => quote_spanned! {span=> ::runtime::Builder::new_multi_thread() },
+        Flavor::CurrentThread => quote_spanned! {span=> #krate::Builder::new_current_thread() },
+        Flavor::MultiThread => quote_spanned! {span=> #krate::Builder::new_multi_thread() },
     };
     if let Some((n, _)) = config.worker_threads {
         builder = quote! { #builder.worker_threads(#n) };

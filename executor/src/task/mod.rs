@@ -7,8 +7,8 @@
 //!
 //! | handle              | held by                          | module    |
 //! |---------------------|----------------------------------|-----------|
-//! | [`Task`]            | the owner list ([`OwnedTasks`])  | here      |
-//! | [`Notified`]        | a run queue; the right to run once | here    |
+//! | `Task`              | the owner list (`OwnedTasks`)    | here      |
+//! | `Notified`          | a run queue; the right to run once | here    |
 //! | [`JoinHandle`]      | the spawner                      | `join.rs` |
 //! | [`AbortHandle`]     | anyone (cloneable)               | `join.rs` |
 //! | `Waker`             | whatever the future registered with | `waker.rs` |

@@ -2,12 +2,14 @@
 
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use super::{new_socket, sock_addr, SocketAddr, UCred, SEND_FLAGS};
+use crate::read_uninit::read_uninit;
 use executor::io::unix::AsyncFd;
 use executor::io::{Interest, Ready};
 use futures_io::{AsyncRead, AsyncWrite};
 use socket2::SockRef;
 use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut, Read};
+use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
@@ -189,8 +191,9 @@ impl UnixStream {
 
     /// Borrowed read and write halves, usable by two tasks at once (see [`ReadHalf`]).
     ///
-    /// With `futures::AsyncReadExt` in scope, the method call `stream.split()` resolves to
-    /// that trait's by-value `split` (halves behind a lock); call this one as
+    /// With `runtime::io::AsyncReadExt` in scope (it has no `split`, like tokio's),
+    /// `stream.split()` is this method. `futures::AsyncReadExt` has a by-value `split` (halves
+    /// behind a lock) that method resolution finds first: with that trait in scope, write
     /// `UnixStream::split(&mut stream)`.
     pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
         split::split(self)
@@ -208,6 +211,15 @@ impl UnixStream {
 
     pub(crate) fn poll_read_vectored_priv(&self, cx: &mut Context<'_>, bufs: &mut [IoSliceMut<'_>]) -> Poll<io::Result<usize>> {
         self.io.poll_io(cx, Interest::READABLE, |mut s| s.read_vectored(bufs))
+    }
+
+    /// Polls a read into uninitialised memory (`read(2)` straight into `buf`, nothing zeroes it
+    /// first), one task at a time like `poll_read`, whose slot it shares. On `Ok(n)` the first
+    /// `n` bytes of `buf` are initialised; `Ok(0)` is end of file. For buffers that are handed
+    /// out uninitialised: hyper's read buffer (`runtime::hyper`), tokio's `ReadBuf` (the
+    /// `tokio-io` feature).
+    pub fn poll_read_uninit(&self, cx: &mut Context<'_>, buf: &mut [MaybeUninit<u8>]) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Interest::READABLE, |s| read_uninit(s.as_fd(), &mut *buf))
     }
 
     pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
