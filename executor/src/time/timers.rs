@@ -15,12 +15,27 @@
 //! new timer, or the insert sees the park and unparks the driver (any woken thread fires the
 //! timers and re-parks with the new deadline). Parks and the firing of expired timers touch
 //! every wheel; inserts and cancels touch one.
+//!
+//! **Shutdown.** When its runtime shuts down, every timer must fail at once rather than wait for
+//! a driver nobody drives any more (tokio panics "… context was found, but it is being
+//! shutdown" on the next poll). [`Timers::shutdown`] sets `shutdown`, then locks each wheel in
+//! turn and takes every pending timer's waker; an insert reads `shutdown` under its wheel's
+//! lock and refuses. So a timer is either drained (its task is woken, its next poll sees the
+//! flag and panics) or refused (its poll panics at once): none is left waiting.
+//!
+//! ```text
+//!   shutdown:  shutdown = true ── lock wheel 0: take all ── … ── lock wheel n: take all ── wake
+//!   insert:                        lock wheel k: shutdown? refuse : insert
+//! ```
+//!
+//! `pending` counts the timers in all wheels, so the driver can tell that nothing waits on it
+//! without taking a lock (`Driver::is_idle`).
 
 use super::wheel::{self, Wheel};
 use crate::driver::Unpark;
 use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -46,7 +61,17 @@ pub(crate) struct Timers {
     /// read under any one shard's lock: the locks order it, `Relaxed` is enough.
     earliest_parked: AtomicU64,
     unpark: Unpark,
+    /// Set once by `shutdown`, before the wheels are drained; read under a wheel's lock by
+    /// `insert` (and without a lock by `Sleep::poll`, to fail early).
+    shutdown: AtomicBool,
+    /// Timers in all wheels (changed under the wheel's lock, read without one).
+    pending: AtomicUsize,
 }
+
+/// The panic message of a timer polled after its runtime shut down (tokio's "A Tokio 1.x
+/// context was found, but it is being shutdown.").
+pub(crate) const RUNTIME_SHUTTING_DOWN: &str =
+    "A runtime context was found, but it is being shut down: timers cannot be polled after their runtime's shutdown";
 
 thread_local! {
     /// The wheel this thread inserts into (`usize::MAX`: not chosen yet).
@@ -63,12 +88,14 @@ pub(crate) fn set_thread_shard(index: usize) {
 }
 
 fn thread_shard() -> usize {
-    SHARD.with(|s| {
-        if s.get() == usize::MAX {
-            s.set(NEXT_SHARD.fetch_add(1, Ordering::Relaxed));
-        }
-        s.get()
-    })
+    SHARD
+        .try_with(|s| {
+            if s.get() == usize::MAX {
+                s.set(NEXT_SHARD.fetch_add(1, Ordering::Relaxed));
+            }
+            s.get()
+        })
+        .unwrap_or(0)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -83,7 +110,33 @@ impl Timers {
             parked: Mutex::new(BTreeMap::new()),
             earliest_parked: AtomicU64::new(u64::MAX),
             unpark,
+            shutdown: AtomicBool::new(false),
+            pending: AtomicUsize::new(0),
         }
+    }
+
+    /// Whether the runtime shut down (every poll of a timer must fail).
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    /// Whether no timer is pending.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pending.load(Ordering::Acquire) == 0
+    }
+
+    /// Fails every pending and later timer: takes every waker (to be woken by the caller, whose
+    /// polls then panic) and refuses later inserts. See the module docs.
+    pub(crate) fn shutdown(&self) -> Vec<Waker> {
+        self.shutdown.store(true, Ordering::SeqCst);
+        let mut due = Vec::new();
+        for shard in self.shards.iter() {
+            let mut wheel = lock(&shard.0);
+            let before = due.len();
+            wheel.poll(u64::MAX, |_, waker| due.push(waker));
+            self.pending.fetch_sub(due.len() - before, Ordering::AcqRel);
+        }
+        due
     }
 
     /// Milliseconds since the start, rounded up: a timer never fires before its instant.
@@ -107,17 +160,22 @@ impl Timers {
         deadline < self.earliest_parked.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn insert(&self, at: Instant, waker: Waker) -> TimerKey {
+    /// Inserts a timer; `None` once the runtime shut down.
+    pub(crate) fn insert(&self, at: Instant, waker: Waker) -> Option<TimerKey> {
         let deadline = self.deadline_ms(at);
         let shard = thread_shard() % self.shards.len();
         let mut wheel = lock(&self.shards[shard].0);
+        if self.shutdown.load(Ordering::Acquire) {
+            return None;
+        }
         let key = wheel.insert(deadline, waker);
+        self.pending.fetch_add(1, Ordering::AcqRel);
         let wake = self.sleeps_past(deadline);
         drop(wheel);
         if wake {
             self.unpark.unpark();
         }
-        TimerKey { shard: shard as u32, key }
+        Some(TimerKey { shard: shard as u32, key })
     }
 
     /// Moves a pending timer to `at` with `waker` (O(1)); `None` if it already fired.
@@ -140,7 +198,10 @@ impl Timers {
     }
 
     pub(crate) fn remove(&self, key: TimerKey) {
-        lock(&self.shards[key.shard as usize].0).remove(key.key);
+        let removed = lock(&self.shards[key.shard as usize].0).remove(key.key);
+        if removed.is_some() {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 
     /// Pending timers.
@@ -187,9 +248,11 @@ impl Timers {
         }
         self.earliest_parked.store(parked.keys().next().copied().unwrap_or(u64::MAX), Ordering::Relaxed);
         drop(parked);
+        let before = due.len();
         for wheel in &mut wheels {
             wheel.poll(now, |_, waker| due.push(waker));
         }
+        self.pending.fetch_sub(due.len() - before, Ordering::AcqRel);
     }
 }
 
@@ -205,7 +268,7 @@ mod tests {
         let far = Instant::now() + Duration::from_secs(3600);
         let waker = Waker::noop().clone();
         let keys: Vec<TimerKey> =
-            (0..4).map(|_| std::thread::scope(|s| s.spawn(|| timers.insert(far, waker.clone())).join().unwrap())).collect();
+            (0..4).map(|_| std::thread::scope(|s| s.spawn(|| timers.insert(far, waker.clone()).unwrap()).join().unwrap())).collect();
         let shards: std::collections::BTreeSet<u32> = keys.iter().map(|k| k.shard).collect();
         assert_eq!(shards.len(), 2, "fresh threads are spread over both wheels");
         assert_eq!(timers.len(), 4);
@@ -222,10 +285,10 @@ mod tests {
         let timers = rt.handle().driver().timers();
         let waker = Waker::noop().clone();
         let soon = Instant::now() + Duration::from_millis(200);
-        let key = std::thread::scope(|s| s.spawn(|| timers.insert(soon, waker.clone())).join().unwrap());
+        let key = std::thread::scope(|s| s.spawn(|| timers.insert(soon, waker.clone()).unwrap()).join().unwrap());
         let other = (key.shard as usize + 1) % 2;
         set_thread_shard(other);
-        let late = timers.insert(Instant::now() + Duration::from_secs(3600), waker.clone());
+        let late = timers.insert(Instant::now() + Duration::from_secs(3600), waker.clone()).unwrap();
         assert_ne!(late.shard, key.shard);
         let (timeout, until) = timers.begin_park(None);
         assert!(timeout.is_some_and(|t| t <= Duration::from_millis(200)), "{timeout:?}");
