@@ -7,16 +7,18 @@
 #![deny(missing_docs)]
 
 mod addr;
+mod lookup_host;
 pub mod tcp;
 mod udp;
 #[cfg(unix)]
 pub mod unix;
 
 pub use addr::ToSocketAddrs;
+pub use lookup_host::lookup_host;
 // TCP re-exports (owned by the TCP work):
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 // UDP re-exports (owned by the UDP work):
 pub use udp::UdpSocket;
 // Unix re-exports (owned by the Unix work):
 #[cfg(unix)]
-pub use unix::{UnixDatagram, UnixListener, UnixStream};
+pub use unix::{UnixDatagram, UnixListener, UnixSocket, UnixStream};
