@@ -22,6 +22,17 @@ async fn test_returning_a_result_can_use_question_mark() -> Result<(), std::num:
     Ok(())
 }
 
+#[runtime::test(name = "named-test-runtime")]
+async fn test_with_a_runtime_name() {
+    assert_eq!(runtime::Handle::current().name(), Some("named-test-runtime"));
+}
+
+#[runtime::test(flavor = "multi_thread", worker_threads = 1, name = "mt")]
+async fn test_with_all_options() {
+    assert_eq!(runtime::Handle::current().name(), Some("mt"));
+    assert_eq!(runtime::Handle::current().runtime_flavor(), runtime::runtime::RuntimeFlavor::MultiThread);
+}
+
 mod main_fn {
     #[runtime::main(flavor = "current_thread")]
     pub async fn main() -> Result<u32, std::io::Error> {
@@ -33,10 +44,24 @@ mod main_fn {
     pub async fn multi() -> usize {
         runtime::spawn(async { 3 }).await.unwrap()
     }
+
+    /// A main that never returns (a server's accept loop): it leaves through the panic below.
+    #[runtime::main(flavor = "current_thread", name = "forever")]
+    pub async fn never_returns() -> ! {
+        let name = runtime::Handle::current().name().map(str::to_owned);
+        runtime::time::sleep(std::time::Duration::from_millis(1)).await;
+        std::panic::panic_any(name)
+    }
 }
 
 #[test]
 fn main_attribute_builds_a_runtime_and_returns_the_result() {
     assert_eq!(main_fn::main().unwrap(), 42);
     assert_eq!(main_fn::multi(), 3);
+}
+
+#[test]
+fn main_attribute_accepts_a_main_that_never_returns() {
+    let payload = std::panic::catch_unwind(|| main_fn::never_returns()).unwrap_err();
+    assert_eq!(payload.downcast_ref::<Option<String>>(), Some(&Some("forever".to_string())));
 }
