@@ -62,7 +62,8 @@ impl Driver {
     pub(crate) fn new(shards: usize) -> io::Result<Driver> {
         let ep = EventPoll::new()?;
         let unpark = Arc::new(ep.user_event(UNPARK)?);
-        let timers = Timers::new(shards, Unpark(unpark.clone()));
+        let wake = unpark.clone();
+        let timers = Timers::new(shards, Box::new(move || wake.trigger()));
         Ok(Driver { ep, unpark, timers, registry: Registry::new() })
     }
 

@@ -32,11 +32,10 @@
 //! without taking a lock (`Driver::is_idle`).
 
 use super::wheel::{self, Wheel};
-use crate::driver::Unpark;
+use crate::loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use crate::loom::sync::Mutex;
 use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
@@ -51,6 +50,10 @@ pub(crate) struct TimerKey {
 #[repr(align(128))]
 struct Shard(Mutex<Wheel<Waker>>);
 
+/// Wakes a thread sleeping in the driver (the driver's unpark user event; a stand-in in the
+/// `loom` model).
+pub(crate) type WakeDriver = Box<dyn Fn() + Send + Sync>;
+
 pub(crate) struct Timers {
     start: Instant,
     shards: Box<[Shard]>,
@@ -60,7 +63,7 @@ pub(crate) struct Timers {
     /// The earliest key of `parked` (`u64::MAX` if empty). Written while every shard is locked,
     /// read under any one shard's lock: the locks order it, `Relaxed` is enough.
     earliest_parked: AtomicU64,
-    unpark: Unpark,
+    unpark: WakeDriver,
     /// Set once by `shutdown`, before the wheels are drained; read under a wheel's lock by
     /// `insert` (and without a lock by `Sleep::poll`, to fail early).
     shutdown: AtomicBool,
@@ -78,8 +81,9 @@ thread_local! {
     static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
-/// Hands wheels out round-robin to threads that are not workers.
-static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+/// Hands wheels out round-robin to threads that are not workers (a plain std atomic even under
+/// loom: only the spread matters).
+static NEXT_SHARD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Makes the calling worker thread insert its timers into wheel `index` (modulo the number of
 /// wheels of the runtime it uses).
@@ -91,19 +95,19 @@ fn thread_shard() -> usize {
     SHARD
         .try_with(|s| {
             if s.get() == usize::MAX {
-                s.set(NEXT_SHARD.fetch_add(1, Ordering::Relaxed));
+                s.set(NEXT_SHARD.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
             }
             s.get()
         })
         .unwrap_or(0)
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock<T>(m: &Mutex<T>) -> impl std::ops::DerefMut<Target = T> + '_ {
+    m.lock()
 }
 
 impl Timers {
-    pub(crate) fn new(shards: usize, unpark: Unpark) -> Timers {
+    pub(crate) fn new(shards: usize, unpark: WakeDriver) -> Timers {
         Timers {
             start: Instant::now(),
             shards: (0..shards.max(1)).map(|_| Shard(Mutex::new(Wheel::new()))).collect(),
@@ -173,7 +177,7 @@ impl Timers {
         let wake = self.sleeps_past(deadline);
         drop(wheel);
         if wake {
-            self.unpark.unpark();
+            (self.unpark)();
         }
         Some(TimerKey { shard: shard as u32, key })
     }
@@ -192,7 +196,7 @@ impl Timers {
         let wake = self.sleeps_past(deadline);
         drop(wheel);
         if wake {
-            self.unpark.unpark();
+            (self.unpark)();
         }
         Some(key)
     }
@@ -210,7 +214,7 @@ impl Timers {
         self.shards.iter().map(|s| lock(&s.0).len()).sum()
     }
 
-    fn lock_all(&self) -> Vec<MutexGuard<'_, Wheel<Waker>>> {
+    fn lock_all(&self) -> Vec<impl std::ops::DerefMut<Target = Wheel<Waker>> + '_> {
         self.shards.iter().map(|s| lock(&s.0)).collect()
     }
 
@@ -256,7 +260,7 @@ impl Timers {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::runtime::Builder;
@@ -298,5 +302,42 @@ mod tests {
         timers.remove(key);
         timers.remove(late);
         set_thread_shard(usize::MAX);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::Arc;
+    use std::task::Wake;
+
+    struct Flag(loom::sync::atomic::AtomicBool);
+
+    impl Wake for Flag {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// A timer inserted while another thread shuts the timers down: either the insert is
+    /// refused (its `Sleep` panics at once) or the shutdown takes its waker — never a timer
+    /// left in a wheel nobody will poll again. Checked against a shutdown that drains the
+    /// wheels before setting the flag (loom finds the insert that lands in between).
+    #[test]
+    fn loom_a_timer_inserted_during_shutdown_is_refused_or_woken() {
+        loom::model(|| {
+            let timers = Arc::new(Timers::new(2, Box::new(|| ())));
+            let flag = std::sync::Arc::new(Flag(loom::sync::atomic::AtomicBool::new(false)));
+            let inserter = {
+                let (timers, waker) = (timers.clone(), Waker::from(flag.clone()));
+                loom::thread::spawn(move || timers.insert(Instant::now() + Duration::from_secs(60), waker).is_some())
+            };
+            timers.shutdown().into_iter().for_each(Waker::wake);
+            let inserted = inserter.join().unwrap();
+            if inserted {
+                assert!(flag.0.load(Ordering::SeqCst), "a timer was inserted after the shutdown drained its wheel");
+            }
+            assert!(timers.is_empty());
+        });
     }
 }
