@@ -335,9 +335,12 @@ pub mod http1 {
         s
     }
 
-    /// The next line of `buf` (without its CRLF) and the rest; `Ok(None)` if incomplete. A bare
-    /// LF or CR is an error (RFC 9112 §2.2 allows rejecting them).
-    fn line(buf: &[u8]) -> Result<Option<(&[u8], &[u8])>, Status> {
+    /// A line (without its CRLF) and what follows it.
+    type Line<'a> = (&'a [u8], &'a [u8]);
+
+    /// The next line of `buf` and the rest; `Ok(None)` if incomplete. A bare LF or CR is an
+    /// error (RFC 9112 §2.2 allows rejecting them).
+    fn line(buf: &[u8]) -> Result<Option<Line<'_>>, Status> {
         match buf.iter().position(|&b| b == b'\n' || b == b'\r') {
             None => Ok(None),
             Some(i) if buf[i] == b'\n' => Err(Status::BadRequest),

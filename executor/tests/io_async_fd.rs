@@ -109,23 +109,27 @@ fn the_mut_family_reads_and_writes_through_exclusive_access() {
         let (a, mut b) = pair();
         let mut fd = AsyncFd::new(a).unwrap();
         b.write_all(b"abc").unwrap();
-        let mut guard = fd.readable_mut().await.unwrap();
         let mut buf = [0u8; 3];
-        assert_eq!(guard.try_io(|fd| fd.get_mut().read(&mut buf)).unwrap().unwrap(), 3);
-        guard.get_inner_mut().write_all(b"z").unwrap();
-        drop(guard);
+        {
+            let mut guard = fd.readable_mut().await.unwrap();
+            assert_eq!(guard.try_io(|fd| fd.get_mut().read(&mut buf)).unwrap().unwrap(), 3);
+            guard.get_inner_mut().write_all(b"z").unwrap();
+        }
         let n = fd.async_io_mut(Interest::WRITABLE, |s| s.write(b"w")).await.unwrap();
         assert_eq!(n, 1);
         let mut one = [0u8; 2];
         b.read_exact(&mut one).unwrap();
         assert_eq!(&one, b"zw");
-        let mut guard = fd.writable_mut().await.unwrap();
-        assert!(guard.ready().is_writable());
-        guard.clear_ready_matching(executor::io::Ready::WRITABLE);
-        drop(guard);
+        {
+            let mut guard = fd.writable_mut().await.unwrap();
+            assert!(guard.ready().is_writable());
+            guard.clear_ready_matching(executor::io::Ready::WRITABLE);
+        }
         let err = fd.try_io_mut(Interest::READABLE, |s| s.read(&mut buf)).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
-        drop(fd.ready_mut(Interest::WRITABLE).await.unwrap());
+        // New bytes are a new edge: `ready_mut` sees it.
+        b.write_all(b"!").unwrap();
+        assert!(fd.ready_mut(Interest::READABLE).await.unwrap().ready().is_readable());
     });
 }
 

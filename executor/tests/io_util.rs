@@ -220,10 +220,10 @@ fn looping_on_always_ready_utilities_yields_to_other_tasks() {
     // A duplex whose peer has plenty of data.
     let (mut tx, mut rx) = duplex(1 << 20);
     futures::executor::block_on(tx.write_all(&vec![0u8; 1 << 20])).unwrap();
-    let rx = std::cell::RefCell::new(&mut rx);
+    let rx = executor::sync::Mutex::new(&mut rx);
     let duplex_reads = operations_before_another_task_runs(|| async {
         let mut buf = [0u8; 1];
-        rx.borrow_mut().read_exact(&mut buf).await.unwrap();
+        rx.lock().await.read_exact(&mut buf).await.unwrap();
     });
     assert!(duplex_reads <= bound, "duplex: {duplex_reads}");
 }

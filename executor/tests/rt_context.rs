@@ -40,43 +40,24 @@ fn panic_site(f: impl FnOnce()) -> (String, String, u32) {
     (message(&*payload), file, line)
 }
 
+/// A misuse: what it is, the line it is on, and the call.
+type Misuse = (&'static str, u32, Box<dyn FnOnce()>);
+
 #[test]
 fn misuse_panics_name_the_callers_line() {
     let this_file = file!();
-    let cases: Vec<(&str, u32, Box<dyn FnOnce()>)> = vec![
+    // One misuse per line: the line is what the panic must name.
+    #[rustfmt::skip]
+    let cases: Vec<Misuse> = vec![
         ("Handle::current", line!(), Box::new(|| drop(Handle::current()))),
         ("spawn", line!(), Box::new(|| drop(executor::spawn(async {})))),
         ("spawn_blocking", line!(), Box::new(|| drop(executor::task::spawn_blocking(|| ())))),
-        (
-            "worker_threads(0)",
-            line!(),
-            Box::new(|| {
-                Builder::new_multi_thread().worker_threads(0);
-            }),
-        ),
-        (
-            "max_blocking_threads(0)",
-            line!(),
-            Box::new(|| {
-                Builder::new_multi_thread().max_blocking_threads(0);
-            }),
-        ),
+        ("worker_threads(0)", line!(), Box::new(|| { Builder::new_multi_thread().worker_threads(0); })),
+        ("max_blocking_threads(0)", line!(), Box::new(|| { Builder::new_multi_thread().max_blocking_threads(0); })),
         ("sleep", line!(), Box::new(|| drop(executor::time::sleep(Duration::from_millis(1))))),
         ("timeout", line!(), Box::new(|| drop(executor::time::timeout(Duration::from_millis(1), async {})))),
-        (
-            "event_interval(0)",
-            line!(),
-            Box::new(|| {
-                Builder::new_current_thread().event_interval(0);
-            }),
-        ),
-        (
-            "global_queue_interval(0)",
-            line!(),
-            Box::new(|| {
-                Builder::new_current_thread().global_queue_interval(0);
-            }),
-        ),
+        ("event_interval(0)", line!(), Box::new(|| { Builder::new_current_thread().event_interval(0); })),
+        ("global_queue_interval(0)", line!(), Box::new(|| { Builder::new_current_thread().global_queue_interval(0); })),
     ];
     for (what, line, f) in cases {
         let (msg, file, at) = panic_site(f);

@@ -175,7 +175,7 @@ fn build(func: &mut ItemFn, config: &Config, kind: Kind) -> TokenStream2 {
         syn::ReturnType::Type(_, ty) if matches!(**ty, syn::Type::Never(_)) => syn::parse_quote! {
             {
                 let body = async move #body;
-                #[allow(clippy::needless_return)]
+                #[allow(clippy::needless_return, clippy::diverging_sub_expression)]
                 return #builder
                     .enable_all()
                     .build()

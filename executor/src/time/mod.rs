@@ -16,8 +16,8 @@ pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::{Duration, Instant};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
-/// Time errors, at tokio's path: [`Elapsed`](error::Elapsed), the error of a
-/// [`timeout`](super::time::timeout) whose deadline passed.
+/// Time errors, at tokio's path: [`error::Elapsed`], the error of a [`timeout()`] whose deadline
+/// passed.
 pub mod error {
     pub use super::timeout::Elapsed;
 }
