@@ -99,6 +99,7 @@
 
 pub use executor::runtime;
 pub use executor::task::spawn_blocking;
+pub use executor::task_local;
 pub use executor::{spawn, Builder, Handle, Runtime};
 pub use macros::{main, test};
 pub use reactor;
@@ -115,21 +116,29 @@ mod read_ext;
 mod readme {}
 
 /// Tasks: [`spawn`], [`JoinHandle`](task::JoinHandle), [`JoinError`](task::JoinError),
-/// [`yield_now`](task::yield_now).
+/// [`JoinSet`](task::JoinSet), [`yield_now`](task::yield_now), [`id`](task::id),
+/// task-local storage ([`LocalKey`](task::LocalKey), declared with [`task_local!`]), and the
+/// cooperative budget ([`coop`](task::coop)).
 pub mod task {
     pub use executor::task::*;
 }
 
-/// Asynchronous I/O: the `futures` I/O traits and their extension traits (what
-/// [`net`]'s streams implement; [`AsyncReadExt`](io::AsyncReadExt) is the runtime's own, without
-/// `split`), and [`unix::AsyncFd`](io::unix::AsyncFd) to put any file descriptor on the
-/// reactor.
+/// Asynchronous I/O: the `futures` I/O traits and their extension traits (what [`net`]'s
+/// streams implement; [`AsyncReadExt`](io::AsyncReadExt) is the runtime's own, without the
+/// by-value `split` that would shadow the streams' borrowed one); the runtime's own utilities,
+/// which take part in the cooperative budget ([`copy`](io::copy), [`copy_buf`](io::copy_buf),
+/// [`copy_bidirectional`](io::copy_bidirectional), [`duplex`](io::duplex),
+/// [`split`](io::split), [`empty`](io::empty), [`repeat`](io::repeat), [`sink`](io::sink));
+/// and [`unix::AsyncFd`](io::unix::AsyncFd) to put any file descriptor on the reactor.
 pub mod io {
-    pub use crate::read_ext::{split, AsyncReadExt};
-    pub use executor::io::{Interest, Ready};
+    pub use crate::read_ext::AsyncReadExt;
+    pub use executor::io::{
+        copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, duplex, empty, repeat, sink, split, DuplexStream, Empty,
+        Interest, ReadHalf, Ready, Repeat, Sink, WriteHalf,
+    };
     pub use futures::io::{
-        copy, empty, repeat, sink, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader,
-        BufWriter, Cursor, Error, ErrorKind, ReadHalf, Result, WriteHalf,
+        AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter, Cursor, Error,
+        ErrorKind, Result,
     };
 
     /// Unix file descriptors on the reactor.
@@ -159,7 +168,8 @@ pub mod sync {
 }
 
 /// Timers: [`sleep`](time::sleep), [`sleep_until`](time::sleep_until), [`timeout`](time::timeout),
-/// [`Instant`](time::Instant), [`Elapsed`](time::Elapsed).
+/// [`interval`](time::interval), [`Instant`](time::Instant), [`Duration`](time::Duration),
+/// [`error::Elapsed`](time::error::Elapsed).
 pub mod time {
     pub use executor::time::*;
 }

@@ -1,7 +1,7 @@
 //! [`AsyncReadExt`]: the `futures` read extension methods under `runtime::io`, without the
-//! by-value `split` that shadows the streams' own, and [`split`] for what it did.
+//! by-value `split` that shadows the streams' own (the locking split is `runtime::io::split`).
 
-use futures::io::{AsyncRead, AsyncWrite, Chain, Read, ReadExact, ReadHalf, ReadToEnd, ReadToString, ReadVectored, Take, WriteHalf};
+use futures::io::{AsyncRead, Chain, Read, ReadExact, ReadToEnd, ReadToString, ReadVectored, Take};
 use std::io::IoSliceMut;
 
 /// Read methods for every [`AsyncRead`](futures::io::AsyncRead): `futures`' `AsyncReadExt`
@@ -15,7 +15,7 @@ use std::io::IoSliceMut;
 /// [`UnixStream`](crate::net::UnixStream) is that `split`, not the stream's own borrowed,
 /// lock-free `split(&mut self)` — what a tokio user means by `stream.split()`. Like tokio's
 /// `AsyncReadExt`, this trait has no `split`, so the stream's own is found; the locking split
-/// of any reader-writer is the free function [`split`] (tokio's `tokio::io::split`).
+/// of any reader-writer is the free function [`split`](crate::io::split) (tokio's `tokio::io::split`).
 ///
 /// ```
 /// use runtime::io::{AsyncReadExt, AsyncWriteExt};
@@ -96,11 +96,3 @@ pub trait AsyncReadExt: AsyncRead {
 }
 
 impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}
-
-/// Splits any reader-writer into a read half and a write half that can move to different
-/// tasks; they share the value behind a lock, and [`ReadHalf::reunite`] puts it back together.
-/// tokio's `tokio::io::split`. For the runtime's streams, `into_split` (owned, no lock) and
-/// `split` (borrowed, no lock) are cheaper.
-pub fn split<T: AsyncRead + AsyncWrite>(stream: T) -> (ReadHalf<T>, WriteHalf<T>) {
-    futures::io::AsyncReadExt::split(stream)
-}

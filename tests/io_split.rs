@@ -44,6 +44,6 @@ async fn io_split_splits_any_reader_writer_behind_a_lock() {
     b.write_all(&buf).await.unwrap();
     reader.read_exact(&mut buf).await.unwrap();
     assert_eq!(&buf, b"half");
-    let a = reader.reunite(writer).unwrap();
+    let a = reader.unsplit(writer);
     drop(a);
 }

@@ -7,12 +7,14 @@
 //! #[runtime::test]                                   // current-thread by default
 //! #[runtime::test(flavor = "multi_thread", worker_threads = 2)]
 //! #[rt::main(crate = "rt")]                          // the runtime renamed in Cargo.toml
+//! #[runtime::main(name = "my-service")]             // the runtime's name (`Handle::name`)
 //! ```
 //!
 //! The function body becomes an `async` block driven by `Runtime::block_on`; the return type is
-//! kept, so `async fn main() -> Result<(), E>` works. Misuse is a compile error that points at
-//! the offending tokens: a function that is not `async`, an unknown option, a bad value, a
-//! `worker_threads` on a current-thread runtime, arguments to `main`.
+//! kept, so `async fn main() -> Result<(), E>` works, and so does `async fn main() -> !` (a
+//! server that never returns). Misuse is a compile error that points at the offending tokens: a
+//! function that is not `async`, an unknown option, a bad value, a `worker_threads` on a
+//! current-thread runtime, arguments to `main`.
 #![deny(missing_docs)]
 
 use proc_macro::TokenStream;
@@ -26,8 +28,8 @@ use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
 /// Runs `async fn main` on a runtime (multi-thread by default).
 ///
 /// Options: `flavor = "multi_thread" | "current_thread"`, `worker_threads = N` (multi-thread),
-/// `crate = "path"` (where the runtime crate is, when it is not `::runtime`: a dependency
-/// renamed in `Cargo.toml`, or a re-export).
+/// `name = "…"` (the runtime's name), `crate = "path"` (where the runtime crate is, when it is
+/// not `::runtime`: a dependency renamed in `Cargo.toml`, or a re-export).
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args.into(), item.into(), Kind::Main).into()
@@ -36,7 +38,7 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Runs an `async fn` test on a runtime (current-thread by default), as a `#[test]`.
 ///
 /// Options: `flavor = "multi_thread" | "current_thread"`, `worker_threads = N` (multi-thread),
-/// `crate = "path"` (as for [`main`](macro@main)).
+/// `name = "…"` (the runtime's name), `crate = "path"` (as for [`main`](macro@main)).
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args.into(), item.into(), Kind::Test).into()
@@ -59,6 +61,7 @@ struct Config {
     worker_threads: Option<(usize, Span)>,
     /// The runtime crate's path in the user's crate: `::runtime` unless `crate = "…"` says.
     krate: syn::Path,
+    name: Option<String>,
 }
 
 fn expand(args: TokenStream2, item: TokenStream2, kind: Kind) -> TokenStream2 {
@@ -94,6 +97,7 @@ fn check(args: &TokenStream2, func: &ItemFn, kind: Kind) -> syn::Result<Config> 
         flavor: if kind == Kind::Main { Flavor::MultiThread } else { Flavor::CurrentThread },
         worker_threads: None,
         krate: syn::parse_quote!(::runtime),
+        name: None,
     };
     let mut flavor_set = false;
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args.clone())?;
@@ -139,10 +143,17 @@ fn check(args: &TokenStream2, func: &ItemFn, kind: Kind) -> syn::Result<Config> 
                     )
                 })?;
             }
+            "name" => {
+                let value = lit_str(&nv.value, "`name` must be a string: the runtime's name")?;
+                if value.trim().is_empty() {
+                    return Err(syn::Error::new(nv.value.span(), "`name` cannot be empty"));
+                }
+                config.name = Some(value);
+            }
             _ => {
                 return Err(syn::Error::new(
                     nv.path.span(),
-                    format!("unknown option `{name}`: expected `flavor`, `worker_threads` or `crate`"),
+                    format!("unknown option `{name}`: expected `flavor`, `worker_threads`, `name` or `crate`"),
                 ));
             }
         }
@@ -171,24 +182,44 @@ fn build(func: &mut ItemFn, config: &Config, kind: Kind) -> TokenStream2 {
     if let Some((n, _)) = config.worker_threads {
         builder = quote! { #builder.worker_threads(#n) };
     }
+    if let Some(name) = &config.name {
+        builder = quote! { #builder.name(#name) };
+    }
     func.sig.asyncness = None;
     let body = &func.block;
-    let output = match &func.sig.output {
-        syn::ReturnType::Default => quote! { () },
-        syn::ReturnType::Type(_, ty) => quote! { #ty },
-    };
-    // The coercion to `dyn Future<Output = #output>` gives the async block its output type, so
-    // `?` in the body converts errors into the declared return type.
-    let new_block: syn::Block = syn::parse_quote! {
-        {
-            let body = async move #body;
-            let mut body = ::core::pin::pin!(body);
-            let body: ::core::pin::Pin<&mut dyn ::core::future::Future<Output = #output>> = body.as_mut();
-            #builder
-                .enable_all()
-                .build()
-                .expect("failed to build the runtime")
-                .block_on(body)
+    let new_block: syn::Block = match &func.sig.output {
+        // `!` cannot be named as a future's output on stable Rust: the body's type is inferred
+        // from the `return` instead (the async block never completes).
+        syn::ReturnType::Type(_, ty) if matches!(**ty, syn::Type::Never(_)) => syn::parse_quote! {
+            {
+                let body = async move #body;
+                #[allow(clippy::needless_return, clippy::diverging_sub_expression)]
+                return #builder
+                    .enable_all()
+                    .build()
+                    .expect("failed to build the runtime")
+                    .block_on(body);
+            }
+        },
+        output => {
+            let output = match output {
+                syn::ReturnType::Default => quote! { () },
+                syn::ReturnType::Type(_, ty) => quote! { #ty },
+            };
+            // The coercion to `dyn Future<Output = #output>` gives the async block its output
+            // type, so `?` in the body converts errors into the declared return type.
+            syn::parse_quote! {
+                {
+                    let body = async move #body;
+                    let mut body = ::core::pin::pin!(body);
+                    let body: ::core::pin::Pin<&mut dyn ::core::future::Future<Output = #output>> = body.as_mut();
+                    #builder
+                        .enable_all()
+                        .build()
+                        .expect("failed to build the runtime")
+                        .block_on(body)
+                }
+            }
         }
     };
     *func.block = new_block;

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod addr;
+mod lookup_host;
 mod read_uninit;
 pub mod tcp;
 #[cfg(feature = "tokio-io")]
@@ -17,10 +18,11 @@ mod udp;
 pub mod unix;
 
 pub use addr::ToSocketAddrs;
+pub use lookup_host::lookup_host;
 // TCP re-exports (owned by the TCP work):
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 // UDP re-exports (owned by the UDP work):
 pub use udp::UdpSocket;
 // Unix re-exports (owned by the Unix work):
 #[cfg(unix)]
-pub use unix::{UnixDatagram, UnixListener, UnixStream};
+pub use unix::{UnixDatagram, UnixListener, UnixSocket, UnixStream};

@@ -52,7 +52,9 @@ use crate::task::JoinHandle;
 ///
 /// # Panics
 ///
-/// Outside a runtime context, with the same message as [`spawn`](crate::spawn).
+/// Outside a runtime context, with the same message as [`spawn`](crate::spawn) (naming the
+/// caller's line).
+#[track_caller]
 pub fn spawn_blocking<F, R>(func: F) -> JoinHandle<R>
 where
     F: FnOnce() -> R + Send + 'static,

@@ -62,6 +62,7 @@
 //! detached and exit when their closure returns (its output still reaches its `JoinHandle`).
 
 use super::task::BlockingTask;
+use crate::runtime::builder::Hooks;
 use crate::runtime::Handle;
 use crate::task::{Id, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use std::collections::{HashMap, VecDeque};
@@ -102,6 +103,8 @@ struct Inner {
     thread_name: String,
     max_threads: usize,
     keep_alive: Duration,
+    /// The runtime's `on_thread_start` / `on_thread_stop` callbacks.
+    hooks: Hooks,
     /// Test hook: the next this-many thread spawns fail as if the OS refused them.
     #[cfg(test)]
     fail_next_spawns: std::sync::atomic::AtomicUsize,
@@ -130,7 +133,7 @@ impl BlockingPool {
     /// A pool with no thread yet. Threads are named `thread_name`; at most `max_threads` are
     /// alive at once (at least 1); idle ones exit after `keep_alive`. It cannot start threads
     /// before [`set_handle`](BlockingPool::set_handle).
-    pub(crate) fn new(thread_name: String, max_threads: usize, keep_alive: Duration) -> BlockingPool {
+    pub(crate) fn new(thread_name: String, max_threads: usize, keep_alive: Duration, hooks: Hooks) -> BlockingPool {
         let inner = Inner {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
@@ -150,6 +153,7 @@ impl BlockingPool {
             thread_name,
             max_threads: max_threads.max(1),
             keep_alive,
+            hooks,
             #[cfg(test)]
             fail_next_spawns: std::sync::atomic::AtomicUsize::new(0),
         };
@@ -279,6 +283,13 @@ impl Spawner {
     /// The body of a pool thread.
     fn run_worker(self, handle: Handle, id: usize) {
         let _ctx = handle.enter();
+        Hooks::run(&self.inner.hooks.thread_start);
+        self.work(id);
+        Hooks::run(&self.inner.hooks.thread_stop);
+    }
+
+    /// The loop of a pool thread: runs tasks, idles, exits on keep-alive or shutdown.
+    fn work(&self, id: usize) {
         let inner = &*self.inner;
         let mut state = inner.lock();
         state.num_starting -= 1;

@@ -28,9 +28,10 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
-pub(crate) mod coop;
+pub mod coop;
 mod error;
 mod harness;
+mod id;
 mod join;
 // `len`, `is_empty`, `is_closed` serve the tests and, next, the multi-thread scheduler.
 #[allow(dead_code)]
@@ -47,14 +48,22 @@ mod loom_tests;
 
 mod join_set;
 mod spawn;
+mod task_local;
 
 pub use crate::blocking::spawn_blocking;
 pub use coop::{consume_budget, unconstrained, Unconstrained};
-pub use error::{Id, JoinError};
+pub use error::JoinError;
+pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
 pub(crate) use list::OwnedTasks;
 pub use spawn::{spawn, yield_now};
+pub use task_local::{AccessError, LocalKey};
+
+/// Task-related futures.
+pub mod futures {
+    pub use super::task_local::TaskLocalFuture;
+}
 
 use raw::{Header, RawTask};
 use std::fmt;

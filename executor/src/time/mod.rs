@@ -13,5 +13,11 @@ pub(crate) mod wheel;
 
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
-pub use std::time::Instant;
+pub use std::time::{Duration, Instant};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
+
+/// Time errors, at tokio's path: [`error::Elapsed`], the error of a [`timeout()`] whose deadline
+/// passed.
+pub mod error {
+    pub use super::timeout::Elapsed;
+}

@@ -143,6 +143,12 @@ impl TcpStream {
         SockRef::from(self.io.get_ref()).linger()
     }
 
+    /// Sets `SO_LINGER` to zero: dropping the stream resets the connection (an `RST` instead of
+    /// a `FIN`) and discards unsent data.
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.set_linger(Some(Duration::ZERO))
+    }
+
     /// Sets `IP_TTL`.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.io.get_ref().set_ttl(ttl)
@@ -280,6 +286,15 @@ impl TcpStream {
 
     pub(crate) fn shutdown_write(&self) -> Poll<io::Result<()>> {
         Poll::Ready(self.shutdown(Shutdown::Write))
+    }
+}
+
+impl TryFrom<std::net::TcpStream> for TcpStream {
+    type Error = io::Error;
+
+    /// [`TcpStream::from_std`].
+    fn try_from(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        TcpStream::from_std(stream)
     }
 }
 

@@ -1,7 +1,7 @@
 //! [`UnixStream`]: a connected Unix-domain stream socket.
 
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use super::{new_socket, sock_addr, SocketAddr, UCred, SEND_FLAGS};
+use super::{new_socket, sock_addr, sock_addr_of, SocketAddr, UCred, SEND_FLAGS};
 use crate::read_uninit::read_uninit;
 use executor::io::unix::AsyncFd;
 use executor::io::{Interest, Ready};
@@ -65,10 +65,29 @@ impl UnixStream {
     /// Outside a runtime context.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let addr = sock_addr(path.as_ref())?;
-        let socket = new_socket(socket2::Type::STREAM)?;
+        UnixStream::connect_socket(new_socket(socket2::Type::STREAM)?, &addr).await
+    }
+
+    /// Connects to the listener at `addr` (a path or, on Linux, an abstract name; see
+    /// [`connect`](UnixStream::connect)).
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](UnixStream::connect); `InvalidInput` for an unnamed address.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime context.
+    pub async fn connect_addr(addr: &SocketAddr) -> io::Result<UnixStream> {
+        let addr = sock_addr_of(addr)?;
+        UnixStream::connect_socket(new_socket(socket2::Type::STREAM)?, &addr).await
+    }
+
+    /// Connects `socket` (a fresh non-blocking stream socket) to `addr` and registers it.
+    pub(crate) async fn connect_socket(socket: socket2::Socket, addr: &socket2::SockAddr) -> io::Result<UnixStream> {
         let mut pause = Duration::from_millis(1);
         loop {
-            match socket.connect(&addr) {
+            match socket.connect(addr) {
                 Ok(()) => return UnixStream::register(OwnedFd::from(socket).into()),
                 Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => break,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
