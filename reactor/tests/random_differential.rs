@@ -700,7 +700,7 @@ fn fuzz(ty: libc::c_int, programs: Programs) {
         let list: Vec<String> = failing.iter().map(|(s, step)| format!("{s}@{step}")).collect();
         panic!(
             "{text}\n{} of {} seeds failed ({}, {}), as seed@first-diverging-step: {}\n\
-             Replay one with REACTOR_FUZZ_SEED=<seed> cargo test -p reactor --test random_differential {}\n",
+             Replay one with REACTOR_FUZZ_SEED=<seed> cargo test -p eventpoll-reactor --test random_differential {}\n",
             failing.len(),
             seeds.len(),
             type_name(ty),
