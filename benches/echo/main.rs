@@ -47,13 +47,14 @@ usage:
   echo [OPTIONS]                      run the comparison (the driver)
   echo server --runtime KIND [--addr HOST:PORT] [--proto echo|http] [--buf BYTES|0] [--workers N]
   echo load --addr HOST:PORT [--conns N] [--size BYTES] [--depth N] [--duration SECS] [--warmup SECS]
-            [--threads N] [--server-pid PID]
+            [--threads N] [--flood N] [--server-pid PID]
 
 driver options:
   --rounds N            rounds, servers alternating within each (default 3)
   --duration SECS       measured seconds per run (default 2)
   --warmup SECS         unmeasured seconds before it (default 0.5)
-  --workloads LIST      CONNSxSIZE[xDEPTH],... (default 1x64,64x64,1000x64,64x4K,10000x64)
+  --workloads LIST      CONNSxSIZE[xDEPTH][+rstN],... (default 1x64,64x64,1000x64,64x4K,10000x64);
+                        +rstN adds N peers that each send 1 MiB and reset, over and over
   --servers LIST        of ours-mt,tokio-mt,smol-mt,ours-ct,tokio-ct,smol-ct,raw-epoll,
                         hyper-ours-mt,hyper-tokio-mt,hyper-ours-ct,hyper-tokio-ct (default all;
                         raw-epoll serves only echo, the hyper-* servers only HTTP)
@@ -170,6 +171,7 @@ fn load_main(args: &[String]) -> Result<(), String> {
         warmup: Duration::from_millis(500),
         duration: Duration::from_secs(5),
         threads: 1,
+        flood: 0,
         server_pid: None,
     };
     while let Some(arg) = a.next() {
@@ -187,6 +189,7 @@ fn load_main(args: &[String]) -> Result<(), String> {
             "--duration" => spec.duration = a.secs(arg)?,
             "--warmup" => spec.warmup = a.secs(arg)?,
             "--threads" => spec.threads = a.num(arg)?,
+            "--flood" => spec.flood = a.num(arg)?,
             "--server-pid" => spec.server_pid = Some(a.num(arg)?),
             "--bench" => {}
             other => return Err(format!("load: unknown argument {other:?}\n{USAGE}")),
@@ -194,7 +197,7 @@ fn load_main(args: &[String]) -> Result<(), String> {
     }
     let out = loadgen::run(&spec)?;
     println!(
-        "{} conns x {} B x depth {}: {:.0} msgs/s, p50 {:.1} us, p99 {:.1} us, p99.9 {:.1} us{}",
+        "{} conns x {} B x depth {}: {:.0} msgs/s, p50 {:.1} us, p99 {:.1} us, p99.9 {:.1} us{}{}",
         spec.conns,
         spec.size,
         spec.depth,
@@ -205,38 +208,45 @@ fn load_main(args: &[String]) -> Result<(), String> {
         match out.server_cpu {
             Some(c) if out.msgs > 0 => format!(", server CPU {:.2} us/msg", c * 1e6 / out.msgs as f64),
             _ => String::new(),
-        }
+        },
+        if spec.flood > 0 { format!(", {} resets by {} flooding peers", out.resets, spec.flood) } else { String::new() }
     );
     Ok(())
 }
 
-/// A workload: connections × message size, messages in flight per connection.
+/// A workload: connections × message size, messages in flight per connection, and flooding
+/// peers that send 1 MiB and reset beside them.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub struct Workload {
     pub conns: usize,
     pub size: usize,
     pub depth: usize,
+    pub flood: usize,
 }
 
 impl Workload {
     fn parse(s: &str) -> Option<Workload> {
+        let (s, flood) = match s.split_once("+rst") {
+            Some((s, n)) => (s, n.parse().ok().filter(|&n| n > 0)?),
+            None => (s, 0),
+        };
         let parts: Vec<&str> = s.split('x').collect();
         let (c, sz, d) = match parts.as_slice() {
             [c, sz] => (c, sz, "1"),
             [c, sz, d] => (c, sz, *d),
             _ => return None,
         };
-        let w = Workload { conns: c.parse().ok()?, size: parse_size(sz)?, depth: d.parse().ok()? };
+        let w = Workload { conns: c.parse().ok()?, size: parse_size(sz)?, depth: d.parse().ok()?, flood };
         (w.conns > 0 && w.depth > 0).then_some(w)
     }
 
     pub fn label(&self) -> String {
         let size = if self.size % 1024 == 0 { format!("{} KiB", self.size / 1024) } else { format!("{} B", self.size) };
         let conns = if self.conns >= 1000 { format!("{} {:03}", self.conns / 1000, self.conns % 1000) } else { self.conns.to_string() };
-        if self.depth == 1 {
-            format!("{conns} x {size}")
-        } else {
-            format!("{conns} x {size}, {} in flight", self.depth)
+        let base = if self.depth == 1 { format!("{conns} x {size}") } else { format!("{conns} x {size}, {} in flight", self.depth) };
+        match self.flood {
+            0 => base,
+            n => format!("{base} + {n} peers sending 1 MiB and resetting"),
         }
     }
 }
@@ -313,12 +323,12 @@ fn driver_main(args: &[String]) -> Result<(), String> {
     }
     if smoke {
         println!(
-            "echo: no --bench flag: smoke test (1 round, 4 x 64 B, 0.2 s per server; a few HTTP requests to every HTTP server); `cargo bench -p runtime-benches --bench echo` runs the comparison"
+            "echo: no --bench flag: smoke test (1 round, 4 x 64 B and 1 x 64 B beside 2 resetting peers, 0.2 s per server; a few HTTP requests to every HTTP server); `cargo bench -p runtime-benches --bench echo` runs the comparison"
         );
         cfg.rounds = 1;
         cfg.duration = Duration::from_millis(200);
         cfg.warmup = Duration::from_millis(50);
-        cfg.workloads = vec![Workload { conns: 4, size: 64, depth: 2 }];
+        cfg.workloads = vec![Workload { conns: 4, size: 64, depth: 2, flood: 0 }, Workload { conns: 1, size: 64, depth: 1, flood: 2 }];
         cfg.memory = false;
         cfg.http = false;
         cfg.out = None;
@@ -448,6 +458,7 @@ fn run_workload(cfg: &Config, w: Workload) -> Result<Vec<Vec<Sample>>, String> {
                 warmup: cfg.warmup,
                 duration: cfg.duration,
                 threads: cfg.client_threads,
+                flood: w.flood,
                 server_pid: Some(server.pid()),
             };
             let out = loadgen::run(&spec).map_err(|e| format!("{} against {}, round {}: {e}", w.label(), kind.name(), r + 1))?;
@@ -460,13 +471,14 @@ fn run_workload(cfg: &Config, w: Workload) -> Result<Vec<Vec<Sample>>, String> {
                 cpu_us: out.server_cpu.filter(|_| out.msgs > 0).map(|c| c * 1e6 / out.msgs as f64),
             };
             eprintln!(
-                "   round {} {:<14} {:>10.0} msgs/s  p50 {:>8.1} us  p99 {:>8.1} us  cpu {}",
+                "   round {} {:<14} {:>10.0} msgs/s  p50 {:>8.1} us  p99 {:>8.1} us  cpu {}{}",
                 r + 1,
                 kind.name(),
                 s.rate,
                 s.p50_us,
                 s.p99_us,
-                s.cpu_us.map_or("-".into(), |c| format!("{c:.2} us/msg"))
+                s.cpu_us.map_or("-".into(), |c| format!("{c:.2} us/msg")),
+                if w.flood > 0 { format!("  {} resets", out.resets) } else { String::new() }
             );
             samples.push(s);
         }
