@@ -158,6 +158,13 @@ impl Handle {
         self.config().id
     }
 
+    /// The runtime's metrics: tokio's counters (workers, tasks, queues, parks, polls, steals,
+    /// busy time) and the reactor's (see [`RuntimeMetrics`](super::RuntimeMetrics)). Cheap: it
+    /// only clones the handle; each method reads the counters when called.
+    pub fn metrics(&self) -> super::RuntimeMetrics {
+        super::RuntimeMetrics::new(self.clone())
+    }
+
     /// The runtime's name ([`Builder::name`](super::Builder::name)), if it was given one.
     pub fn name(&self) -> Option<&str> {
         self.config().name.as_deref()

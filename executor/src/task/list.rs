@@ -42,6 +42,10 @@ pub(crate) struct OwnedTasks<S: 'static> {
 struct Shard<S: 'static> {
     head: Option<NonNull<Header>>,
     tail: Option<NonNull<Header>>,
+    /// Tasks bound here, and removed on completion (metrics: counted under the lock that
+    /// binding and removal take anyway).
+    spawned: u64,
+    completed: u64,
     _tasks: PhantomData<Task<S>>,
 }
 
@@ -55,7 +59,7 @@ impl<S: Schedule> OwnedTasks<S> {
         // Plain std atomic even under loom: only uniqueness matters.
         static NEXT_OWNER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_OWNER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let shards = (0..SHARDS).map(|_| Mutex::new(Shard { head: None, tail: None, _tasks: PhantomData })).collect();
+        let shards = (0..SHARDS).map(|_| Mutex::new(Shard { head: None, tail: None, spawned: 0, completed: 0, _tasks: PhantomData })).collect();
         OwnedTasks { shards, count: AtomicUsize::new(0), closed: AtomicBool::new(false), id }
     }
 
@@ -120,6 +124,7 @@ impl<S: Schedule> OwnedTasks<S> {
             return (join, None);
         }
         shard.push_front(task);
+        shard.spawned += 1;
         self.count.fetch_add(1, Ordering::Relaxed);
         drop(shard);
         (join, Some(notified))
@@ -137,6 +142,7 @@ impl<S: Schedule> OwnedTasks<S> {
         // this shard (the shard is picked from the immutable id): it is
         // either linked here or in no list at all.
         let removed = unsafe { shard.remove(task.header_ptr()) };
+        shard.completed += u64::from(removed.is_some());
         drop(shard);
         if removed.is_some() {
             self.count.fetch_sub(1, Ordering::Relaxed);
@@ -164,6 +170,14 @@ impl<S: Schedule> OwnedTasks<S> {
     /// The number of linked (not yet completed) tasks.
     pub(crate) fn len(&self) -> usize {
         self.count.load(Ordering::Relaxed)
+    }
+
+    /// Tasks ever bound, and tasks removed on completion (not by the shutdown), over all shards.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        self.shards.iter().fold((0, 0), |(s, c), shard| {
+            let shard = shard.lock();
+            (s + shard.spawned, c + shard.completed)
+        })
     }
 
     /// Returns `true` if no task is linked.
