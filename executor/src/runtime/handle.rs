@@ -165,6 +165,18 @@ impl Handle {
         super::RuntimeMetrics::new(self.clone())
     }
 
+    /// A snapshot of every task of the runtime: id, spawn location, state, poll count, time
+    /// since its last poll, and what it waits on — which file descriptor and direction, which
+    /// timer, which task's `JoinHandle` (see [`Dump`](super::dump::Dump)). "Where is my task
+    /// stuck", on stable Rust. It takes the runtime's locks one at a time and allocates; the
+    /// tasks keep running meanwhile.
+    pub fn dump(&self) -> super::dump::Dump {
+        match &self.scheduler {
+            Scheduler::CurrentThread(s) => super::dump::Dump::collect(s.owned(), s.driver()),
+            Scheduler::MultiThread(s) => super::dump::Dump::collect(s.owned(), s.driver()),
+        }
+    }
+
     /// The runtime's name ([`Builder::name`](super::Builder::name)), if it was given one.
     pub fn name(&self) -> Option<&str> {
         self.config().name.as_deref()

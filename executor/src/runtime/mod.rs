@@ -17,6 +17,11 @@ mod current_thread;
 pub(crate) mod defer;
 mod handle;
 pub(crate) mod metrics;
+
+/// The task dump's types ([`Handle::dump`]).
+pub mod dump {
+    pub use crate::task::dump::{Dump, TaskDump, TaskState, WaitReason};
+}
 mod multi_thread;
 
 pub use builder::Builder;

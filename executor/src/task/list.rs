@@ -65,6 +65,7 @@ impl<S: Schedule> OwnedTasks<S> {
 
     /// Binds `future` as a new task scheduled by `scheduler` and queues its first run: what
     /// every scheduler's `spawn` is.
+    #[track_caller]
     pub(crate) fn spawn<F>(&self, future: F, scheduler: &S) -> JoinHandle<F::Output>
     where
         S: Clone,
@@ -90,6 +91,7 @@ impl<S: Schedule> OwnedTasks<S> {
     /// If the list is closed, the task is shut down at once (its future is
     /// dropped here), `None` is returned and the `JoinHandle` resolves to a
     /// cancelled `JoinError`.
+    #[track_caller]
     pub(crate) fn bind<F>(&self, future: F, scheduler: S, id: Id) -> (JoinHandle<F::Output>, Option<Notified<S>>)
     where
         F: Future + Send + 'static,
@@ -102,12 +104,13 @@ impl<S: Schedule> OwnedTasks<S> {
         }
     }
 
+    #[track_caller]
     fn bind_inner<F>(&self, future: F, scheduler: S, id: Id) -> (JoinHandle<F::Output>, Option<Notified<S>>)
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let raw = RawTask::new::<F, S>(future, scheduler, id, self.id);
+        let raw = RawTask::new::<F, S>(future, scheduler, id, self.id, std::panic::Location::caller());
         // SAFETY: a new task starts with exactly three references: one each
         // for the list's `Task`, the first `Notified` and the `JoinHandle`
         // (whose output type is `F::Output`).
@@ -178,6 +181,22 @@ impl<S: Schedule> OwnedTasks<S> {
             let shard = shard.lock();
             (s + shard.spawned, c + shard.completed)
         })
+    }
+
+    /// Calls `f` with the header of every linked task, one shard lock at a time (the dump).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Header)) {
+        for shard in self.shards.iter() {
+            let shard = shard.lock();
+            let mut cur = shard.head;
+            while let Some(node) = cur {
+                // SAFETY: a linked task is live (the shard owns a reference) and its links are
+                // read under the shard's lock.
+                let header = unsafe { node.as_ref() };
+                f(header);
+                // SAFETY: as above.
+                cur = unsafe { Shard::<S>::pointers(node) }.next;
+            }
+        }
     }
 
     /// Returns `true` if no task is linked.
