@@ -3,7 +3,7 @@
 use super::worker::WorkerMetrics;
 use crate::runtime::handle::Scheduler;
 use crate::runtime::Handle;
-use reactor::EventPollMetrics;
+use reactor::{EventPollMetrics, FdInfo};
 use std::time::Duration;
 
 /// The metrics of a runtime ([`Handle::metrics`]), with tokio's method names.
@@ -143,5 +143,12 @@ impl RuntimeMetrics {
     /// triggers, overflow-list uses, LT re-queues (see [`EventPollMetrics`]).
     pub fn eventpoll(&self) -> EventPollMetrics {
         self.handle.driver().eventpoll().metrics()
+    }
+
+    /// The reactor's registrations, as `/proc/PID/fdinfo` of an epoll shows them (see
+    /// [`EventPoll::fdinfo`](reactor::EventPoll::fdinfo)): the runtime's I/O resources (their
+    /// data is the registration's token) and its own user events.
+    pub fn eventpoll_fdinfo(&self) -> FdInfo {
+        self.handle.driver().eventpoll().fdinfo()
     }
 }
