@@ -393,12 +393,24 @@ impl EventPoll {
         let inner = &*self.inner;
         let mut scan = lock(&inner.mtx);
         let tree = &mut scan.interest;
-        match (op, event) {
+        let res = match (op, event) {
             (CtlOp::Add, Some(ev)) => self.insert(tree, fd, ev),
             (CtlOp::Mod, Some(ev)) => self.modify(tree, fd, ev),
             (CtlOp::Del, _) => self.remove(tree, fd),
             (CtlOp::Add | CtlOp::Mod, None) => Err(errno(sys::EFAULT)),
-        }
+        };
+        #[cfg(feature = "tracing")]
+        tracing::trace!(
+            target: "reactor",
+            epfd = inner.epfd,
+            fd,
+            op = ?op,
+            events = event.map_or(0, |e| e.events().bits()),
+            data = event.map_or(0, |e| e.data()),
+            errno = res.as_ref().err().and_then(io::Error::raw_os_error),
+            "epoll_ctl"
+        );
+        res
     }
 
     /// `ep_insert`. The OS registration comes first so that its errors (EBADF, EPERM, EINVAL,
@@ -753,6 +765,8 @@ impl Inner {
         st.poller_active = false;
         st.poller_sleeping = false;
         st.counters.os_polls += 1;
+        #[cfg(feature = "tracing")]
+        tracing::trace!(target: "reactor", epfd = self.epfd, events = res.as_ref().ok(), "os poll");
         if let Ok(n) = res {
             st.counters.os_events += n as u64;
             st.os_seq = st.os_seq.checked_add(1).unwrap_or(1);
@@ -932,6 +946,8 @@ impl Inner {
         // What is left on our list is invisible to the OS: watchers see it through the signal.
         st.exposure.follow(queued);
         drop(st);
+        #[cfg(feature = "tracing")]
+        tracing::trace!(target: "reactor", epfd = self.epfd, reported = res, requeued, left_queued = queued, "harvest");
         // The last batch goes out with only `mtx` held.
         for &(ev, data) in &b.out[..b.nout] {
             sink(ev, data);

@@ -101,6 +101,9 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 let header = self.header();
                 header.polls.store(header.polls.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
                 header.last_poll.store(crate::runtime::metrics::clock::current(), Ordering::Relaxed);
+                #[cfg(feature = "tracing")]
+                let _span =
+                    tracing::trace_span!(target: "runtime::task", "poll", task.id = header.id.0, spawned_at = %header.spawned_at).entered();
                 let waker = waker_ref(self.header());
                 let mut cx = Context::from_waker(&waker);
                 if poll_future(self.core(), &mut cx).is_ready() {
@@ -149,6 +152,11 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// releases the task from its owner list and drops the running reference.
     /// The caller holds `RUNNING` and has stored the output.
     fn complete(self) {
+        #[cfg(feature = "tracing")]
+        {
+            let id = self.header().id.0;
+            tracing::trace!(target: "runtime::task", { task.id = id }, "complete");
+        }
         let snapshot = self.state().transition_to_complete();
         // Only a waker or output destructor can panic here; nobody to report to.
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {

@@ -130,6 +130,11 @@ impl<S: Schedule> OwnedTasks<S> {
         shard.spawned += 1;
         self.count.fetch_add(1, Ordering::Relaxed);
         drop(shard);
+        #[cfg(feature = "tracing")]
+        {
+            let (id, spawned_at) = (id.0, std::panic::Location::caller());
+            tracing::trace!(target: "runtime::task", { task.id = id, spawned_at = %spawned_at }, "spawn");
+        }
         (join, Some(notified))
     }
 
