@@ -153,12 +153,7 @@ fn render(args: &Args, prev: &Sample, cur: &Sample) -> String {
         out.push_str(&s);
         out.push('\n');
     };
-    line(format!(
-        "runtime top — {} — {}, {} worker(s)   (refresh 1 s)",
-        args.socket,
-        c.text("flavor"),
-        c.get("workers")
-    ));
+    line(format!("runtime top — {} — {}, {} worker(s)   (refresh 1 s)", args.socket, c.text("flavor"), c.get("workers")));
     line(format!(
         "tasks: {} alive, {} spawned ({:.0}/s), {} completed   global queue: {}",
         c.get("alive_tasks"),
@@ -168,7 +163,10 @@ fn render(args: &Args, prev: &Sample, cur: &Sample) -> String {
         c.get("global_queue_depth")
     ));
     line(String::new());
-    line(format!("{:>6}  {:>10}  {:>8}  {:>8}  {:>6}  {:>7}  {:>12}", "WORKER", "POLLS/s", "PARKS/s", "STEALS/s", "BUSY", "LOCAL Q", "POLLS"));
+    line(format!(
+        "{:>6}  {:>10}  {:>8}  {:>8}  {:>6}  {:>7}  {:>12}",
+        "WORKER", "POLLS/s", "PARKS/s", "STEALS/s", "BUSY", "LOCAL Q", "POLLS"
+    ));
     for (i, w) in c.workers.iter().enumerate() {
         let before = p.workers.get(i);
         let field = |m: Option<&HashMap<String, u64>>, k: &str| m.and_then(|m| m.get(k)).copied().unwrap_or(0);
@@ -198,8 +196,7 @@ fn render(args: &Args, prev: &Sample, cur: &Sample) -> String {
         r("user_triggers")
     ));
     let labels = ["0", "1", "2-3", "4-7", "8-15", "16-31", "32-63", "64-127", "128+"];
-    let hist: Vec<String> =
-        c.text("reactor harvest_histogram").split(' ').zip(labels).map(|(n, label)| format!("{label}:{n}")).collect();
+    let hist: Vec<String> = c.text("reactor harvest_histogram").split(' ').zip(labels).map(|(n, label)| format!("{label}:{n}")).collect();
     line(format!(
         "         events per harvest {}   overflow uses {}   LT re-queues {}",
         hist.join(" "),

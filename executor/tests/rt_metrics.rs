@@ -89,7 +89,12 @@ fn parks_match_the_park_hook_and_busy_time_accrues() {
         // Let the workers settle in their parks: counts are read while nothing moves.
         let deadline = Instant::now() + Duration::from_secs(5);
         while sum(&m, RuntimeMetrics::worker_park_count) != parks.load(Ordering::SeqCst) {
-            assert!(Instant::now() < deadline, "{flavor}: parks do not settle: {} vs hook {}", sum(&m, RuntimeMetrics::worker_park_count), parks.load(Ordering::SeqCst));
+            assert!(
+                Instant::now() < deadline,
+                "{flavor}: parks do not settle: {} vs hook {}",
+                sum(&m, RuntimeMetrics::worker_park_count),
+                parks.load(Ordering::SeqCst)
+            );
             std::thread::sleep(Duration::from_millis(1));
         }
         let p = sum(&m, RuntimeMetrics::worker_park_count);

@@ -58,7 +58,7 @@ fn tasks_have_poll_spans_and_the_reactor_emits_registration_and_harvest_events()
             a.set_nonblocking(true).unwrap();
             let wait = async move {
                 let fd = executor::io::unix::AsyncFd::new(a).unwrap();
-                drop(fd.readable().await.unwrap());
+                let _ready = fd.readable().await.unwrap();
             };
             let (task, line) = (executor::spawn(wait), line!());
             executor::task::yield_now().await;
@@ -68,7 +68,8 @@ fn tasks_have_poll_spans_and_the_reactor_emits_registration_and_harvest_events()
         })
     });
     let seen = seen.lock().unwrap();
-    let has = |kind: &str, name: &str, field: &str| seen.iter().any(|(k, n, f)| *k == kind && n == name && f.iter().any(|x| x.contains(field)));
+    let has =
+        |kind: &str, name: &str, field: &str| seen.iter().any(|(k, n, f)| *k == kind && n == name && f.iter().any(|x| x.contains(field)));
     let here = format!("{}:{spawn_line}", file!());
     assert!(has("event", "spawn", &here), "{seen:#?}");
     assert!(has("span", "poll", &here), "{seen:#?}");

@@ -112,7 +112,8 @@ fn fdinfo_shows_modes_and_states_after_ctl_steps() {
     second.trigger();
     first.trigger();
     let info = ep.fdinfo();
-    let queued: Vec<_> = info.registrations.iter().filter(|r| matches!(r.state, RegState::Queued(_))).map(|r| (r.data, r.mode, r.state)).collect();
+    let queued: Vec<_> =
+        info.registrations.iter().filter(|r| matches!(r.state, RegState::Queued(_))).map(|r| (r.data, r.mode, r.state)).collect();
     assert_eq!(queued, vec![(0x70, Mode::Counting, RegState::Queued(0)), (0x60, Mode::Edge, RegState::Queued(1))]);
 
     // The number closed while a dup keeps the file open: `Mod` fails and the item is an orphan.

@@ -188,8 +188,7 @@ impl Dump {
             }
         };
         // Registration tokens are the data of the EventPoll's registrations.
-        let fds: HashMap<u64, RawFd> =
-            driver.eventpoll().fdinfo().registrations.iter().filter_map(|r| Some((r.data, r.fd?))).collect();
+        let fds: HashMap<u64, RawFd> = driver.eventpoll().fdinfo().registrations.iter().filter_map(|r| Some((r.data, r.fd?))).collect();
         driver.registry().for_each_waiter(|token, interest, waker| {
             if let Some(&fd) = fds.get(&token) {
                 add(super::waker::task_of(waker), WaitReason::Io { fd, interest });

@@ -59,7 +59,8 @@ impl<S: Schedule> OwnedTasks<S> {
         // Plain std atomic even under loom: only uniqueness matters.
         static NEXT_OWNER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_OWNER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let shards = (0..SHARDS).map(|_| Mutex::new(Shard { head: None, tail: None, spawned: 0, completed: 0, _tasks: PhantomData })).collect();
+        let shards =
+            (0..SHARDS).map(|_| Mutex::new(Shard { head: None, tail: None, spawned: 0, completed: 0, _tasks: PhantomData })).collect();
         OwnedTasks { shards, count: AtomicUsize::new(0), closed: AtomicBool::new(false), id }
     }
 
