@@ -272,3 +272,16 @@ impl fmt::Display for Dump {
         Ok(())
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::super::raw::Header;
+
+    #[test]
+    fn the_dump_costs_the_header_16_bytes() {
+        // 48 bytes before the dump (state, owner-list links, vtable, owner id, id); the spawn
+        // location, poll count and last-poll tick add 16. The README's per-connection figure
+        // counts on it.
+        assert_eq!(std::mem::size_of::<Header>(), 64);
+    }
+}

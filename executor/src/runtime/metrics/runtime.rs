@@ -97,7 +97,8 @@ impl RuntimeMetrics {
         }
     }
 
-    /// Times `worker` parked (went to sleep with nothing to run).
+    /// Times `worker` ran out of work and went to park (each call of the park hook; the park
+    /// may end at once if work arrived meanwhile).
     #[track_caller]
     pub fn worker_park_count(&self, worker: usize) -> u64 {
         WorkerMetrics::get(&self.worker(worker).park_count)
