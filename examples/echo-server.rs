@@ -4,6 +4,7 @@
 //! cargo run --release --example echo-server                        # listens on 127.0.0.1:7000
 //! cargo run --release --example echo-server -- --addr 127.0.0.1:0  # any free port
 //! cargo run --release --example echo-server -- --idle-timeout 30   # close silent connections
+//! cargo run --release --example echo-server -- --inspect /tmp/echo.sock  # + runtime inspector
 //! ```
 //!
 //! It prints `echo-server listening on 127.0.0.1:7000`, then serves until Ctrl-C (SIGINT) or
@@ -11,7 +12,8 @@
 //! `accept` (for example running out of file descriptors) are logged and the server keeps going.
 //! With `--idle-timeout SECS`, a connection that sends nothing for that long is closed, so idle
 //! or abandoned peers cannot hold descriptors for ever (off by default: an echo server's peers
-//! may legitimately stay quiet).
+//! may legitimately stay quiet). With `--inspect PATH`, the runtime's inspector answers on the
+//! Unix socket `PATH` (`runtime::inspect`): `cargo run --example top -- PATH` shows it live.
 //! Try it with `nc 127.0.0.1 7000`, or load it with the `echo-client` example:
 //!
 //! ```text
@@ -28,17 +30,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-const USAGE: &str = "usage: echo-server [--addr HOST:PORT] [--idle-timeout SECS]   (default 127.0.0.1:7000, no idle timeout)";
+const USAGE: &str =
+    "usage: echo-server [--addr HOST:PORT] [--idle-timeout SECS] [--inspect PATH]   (default 127.0.0.1:7000, no idle timeout, no inspector)";
 
 /// What the command line asks for.
 struct Args {
     addr: String,
     idle_timeout: Option<Duration>,
+    /// The inspector's Unix socket.
+    inspect: Option<String>,
 }
 
 #[runtime::main]
 async fn main() -> ExitCode {
-    let Args { addr, idle_timeout } = match parse_args() {
+    let Args { addr, idle_timeout, inspect } = match parse_args() {
         Ok(Some(args)) => args,
         Ok(None) => {
             println!("{USAGE}");
@@ -59,6 +64,17 @@ async fn main() -> ExitCode {
     match listener.local_addr() {
         Ok(local) => println!("echo-server listening on {local}"),
         Err(_) => println!("echo-server listening on {addr}"),
+    }
+    if let Some(path) = &inspect {
+        // A socket file left by an earlier run would make the bind fail.
+        let _ = std::fs::remove_file(path);
+        match runtime::inspect::serve(path) {
+            Ok(_) => println!("echo-server: inspector on {path}"),
+            Err(e) => {
+                eprintln!("echo-server: cannot serve the inspector on {path}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
     }
 
     let served = Arc::new(AtomicU64::new(0));
@@ -122,7 +138,7 @@ async fn echo(mut stream: TcpStream, idle_timeout: Option<Duration>) {
 
 /// `Ok(None)` for `--help`.
 fn parse_args() -> Result<Option<Args>, String> {
-    let mut parsed = Args { addr: "127.0.0.1:7000".to_string(), idle_timeout: None };
+    let mut parsed = Args { addr: "127.0.0.1:7000".to_string(), idle_timeout: None, inspect: None };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -134,6 +150,7 @@ fn parse_args() -> Result<Option<Args>, String> {
                     _ => return Err("--idle-timeout needs a positive number of seconds".to_string()),
                 }
             }
+            "--inspect" => parsed.inspect = Some(args.next().ok_or("--inspect needs a socket path")?),
             "-h" | "--help" => return Ok(None),
             other => return Err(format!("unknown argument {other:?}")),
         }

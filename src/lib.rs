@@ -106,6 +106,7 @@ pub use reactor;
 
 #[cfg(feature = "hyper")]
 pub mod hyper;
+pub mod inspect;
 mod read_ext;
 
 /// The README's code blocks, compiled and run by `cargo test` (doc tests only). Its hyper

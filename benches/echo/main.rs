@@ -57,7 +57,10 @@ driver options:
                         +rstN adds N peers that each send 1 MiB and reset, over and over
   --servers LIST        of ours-mt,tokio-mt,smol-mt,ours-ct,tokio-ct,smol-ct,raw-epoll,
                         hyper-ours-mt,hyper-tokio-mt,hyper-ours-ct,hyper-tokio-ct (default all;
-                        raw-epoll serves only echo, the hyper-* servers only HTTP)
+                        raw-epoll serves only echo, the hyper-* servers only HTTP); the cost
+                        rows, by name only: ours-mt-metrics, ours-ct-metrics (metrics read each
+                        100 ms), ours-mt-tracing, ours-ct-tracing (from $ECHO_TRACING_BIN, this
+                        bench built with --features tracing)
   --client-threads N    load-generator threads (default 1)
   --workers N           worker threads of the multi-thread runtimes (default 2)
   --buf BYTES           per-connection read buffer of every server (default 4096); 0: the
@@ -329,6 +332,8 @@ fn driver_main(args: &[String]) -> Result<(), String> {
         cfg.duration = Duration::from_millis(200);
         cfg.warmup = Duration::from_millis(50);
         cfg.workloads = vec![Workload { conns: 4, size: 64, depth: 2, flood: 0 }, Workload { conns: 1, size: 64, depth: 1, flood: 2 }];
+        // The cost rows that need no second build run too.
+        cfg.servers.extend([Kind::OursMtMetrics, Kind::OursCtMetrics]);
         cfg.memory = false;
         cfg.http = false;
         cfg.out = None;
@@ -377,7 +382,16 @@ pub struct Server {
 impl Server {
     /// Starts `kind` with a `buf`-byte buffer per connection (0: the idle-lean handler).
     fn start(kind: Kind, proto: Proto, buf: usize, cfg: &Config) -> Result<Server, String> {
-        let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+        let exe = if kind.needs_tracing_build() {
+            let bin = std::env::var_os(servers::TRACING_BIN).ok_or(format!(
+                "{} runs from ${}: a copy of this bench built with `--features tracing`",
+                kind.name(),
+                servers::TRACING_BIN
+            ))?;
+            std::path::PathBuf::from(bin)
+        } else {
+            std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?
+        };
         let mut child = Command::new(exe)
             .args(["server", "--runtime", kind.name(), "--addr", "127.0.0.1:0"])
             .args(["--proto", if proto == Proto::Http { "http" } else { "echo" }])

@@ -4,7 +4,7 @@
 //! per-round ratios (both servers of a pair ran in the same round, back to back or nearly), so
 //! a noisy round moves one ratio, not the whole column.
 
-use crate::servers::{Kind, ALL};
+use crate::servers::{Kind, ALL, COST};
 use crate::{Config, Http, Memory, Sample, Workload};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -44,7 +44,12 @@ pub fn spread(mut v: Vec<f64>) -> Option<Spread> {
 
 /// The pairs compared, ours first: each peer runtime of the same flavor, then the raw-epoll
 /// ceiling; hyper on ours against hyper on tokio (HTTP only).
-const PAIRS: [(Kind, Kind); 8] = [
+const PAIRS: [(Kind, Kind); 12] = [
+    // The cost rows: the same server with metrics read each 100 ms, built with `tracing`.
+    (Kind::OursMtMetrics, Kind::OursMt),
+    (Kind::OursCtMetrics, Kind::OursCt),
+    (Kind::OursMtTracing, Kind::OursMt),
+    (Kind::OursCtTracing, Kind::OursCt),
     (Kind::OursMt, Kind::TokioMt),
     (Kind::OursMt, Kind::SmolMt),
     (Kind::OursMt, Kind::RawEpoll),
@@ -132,10 +137,10 @@ impl Row {
     }
 }
 
-/// One row per server that ran, in [`ALL`]'s order.
+/// One row per server that ran, in [`ALL`]'s order, then the cost rows' ([`COST`]).
 fn rows(rounds: &[Vec<Sample>]) -> Vec<Row> {
     let mut kinds: Vec<Kind> = rounds.first().map(|r| r.iter().map(|s| s.kind).collect()).unwrap_or_default();
-    kinds.sort_by_key(|k| ALL.iter().position(|x| x == k));
+    kinds.sort_by_key(|k| ALL.iter().chain(COST.iter()).position(|x| x == k));
     kinds
         .into_iter()
         .filter_map(|k| {
@@ -425,6 +430,9 @@ fn color(k: Kind) -> plotters::style::RGBColor {
         Kind::RawEpoll => RGBColor(110, 110, 110),
         Kind::HyperOursMt | Kind::HyperOursCt => RGBColor(130, 20, 20),
         Kind::HyperTokioMt | Kind::HyperTokioCt => RGBColor(20, 55, 130),
+        // The cost rows (in no plot today): lighter shades of ours.
+        Kind::OursMtMetrics | Kind::OursCtMetrics => RGBColor(230, 110, 110),
+        Kind::OursMtTracing | Kind::OursCtTracing => RGBColor(240, 160, 120),
     }
 }
 

@@ -20,6 +20,14 @@
 //! | `hyper-ours-mt`, `hyper-ours-ct` | `runtime::hyper::{Io, Timer}` | as `ours-mt`, `ours-ct` |
 //! | `hyper-tokio-mt`, `hyper-tokio-ct` | hyper-util's `rt::{TokioIo, TokioTimer}` | as `tokio-mt`, `tokio-ct` |
 //!
+//! The cost rows (not in [`ALL`]: run them by name, `--servers ours-mt,ours-mt-metrics`), each
+//! against its plain `ours-*` twin (the same server, in alternated rounds):
+//!
+//! | kind | what differs |
+//! |---|---|
+//! | `ours-mt-metrics`, `ours-ct-metrics` | a task reads every metric (`Handle::metrics`, the reactor's too) each 100 ms |
+//! | `ours-mt-tracing`, `ours-ct-tracing` | run from the binary `$ECHO_TRACING_BIN`: this bench built with `--features tracing` (no subscriber installed) |
+//!
 //! With `--buf 0` the echo handler is idle-lean: it awaits `readable()` before it allocates a
 //! buffer, reads without waiting (`try_read`), and frees the buffer before it waits again, so an
 //! idle connection costs only what the runtime itself keeps for it (its task and its I/O
@@ -48,7 +56,18 @@ pub enum Kind {
     HyperTokioMt,
     HyperOursCt,
     HyperTokioCt,
+    OursMtMetrics,
+    OursCtMetrics,
+    OursMtTracing,
+    OursCtTracing,
 }
+
+/// The cost rows (see the module docs): run only when named.
+pub const COST: [Kind; 4] = [Kind::OursMtMetrics, Kind::OursCtMetrics, Kind::OursMtTracing, Kind::OursCtTracing];
+
+/// The environment variable naming the bench binary built with `--features tracing`, which the
+/// `ours-*-tracing` servers run from.
+pub const TRACING_BIN: &str = "ECHO_TRACING_BIN";
 
 /// Every server, in the order the driver runs them in odd rounds (reversed in even ones) and
 /// the tables list them.
@@ -80,6 +99,10 @@ impl Kind {
             Kind::HyperTokioMt => "hyper-tokio-mt",
             Kind::HyperOursCt => "hyper-ours-ct",
             Kind::HyperTokioCt => "hyper-tokio-ct",
+            Kind::OursMtMetrics => "ours-mt-metrics",
+            Kind::OursCtMetrics => "ours-ct-metrics",
+            Kind::OursMtTracing => "ours-mt-tracing",
+            Kind::OursCtTracing => "ours-ct-tracing",
         }
     }
 
@@ -94,12 +117,17 @@ impl Kind {
     }
 
     pub fn parse(s: &str) -> Option<Kind> {
-        ALL.into_iter().find(|k| k.name() == s)
+        ALL.into_iter().chain(COST).find(|k| k.name() == s)
     }
 
     /// `ours-mt|tokio-mt|...`, for error messages.
     pub fn choices() -> String {
-        ALL.map(Kind::name).join("|")
+        ALL.into_iter().chain(COST).map(Kind::name).collect::<Vec<_>>().join("|")
+    }
+
+    /// Whether the server runs from the `$ECHO_TRACING_BIN` binary.
+    pub fn needs_tracing_build(self) -> bool {
+        matches!(self, Kind::OursMtTracing | Kind::OursCtTracing)
     }
 
     /// The runtimes ours is compared with, same flavor (empty for every other kind).
@@ -396,6 +424,14 @@ pub fn run(kind: Kind, addr: SocketAddr, proto: Proto, buf_size: usize, workers:
     match kind {
         Kind::OursMt => ours_mt()?.block_on(ours::serve(addr, proto, buf_size)),
         Kind::OursCt => ours_ct()?.block_on(ours::serve(addr, proto, buf_size)),
+        Kind::OursMtMetrics => ours_mt()?.block_on(with_metrics_reader(ours::serve(addr, proto, buf_size))),
+        Kind::OursCtMetrics => ours_ct()?.block_on(with_metrics_reader(ours::serve(addr, proto, buf_size))),
+        Kind::OursMtTracing | Kind::OursCtTracing if !cfg!(feature = "tracing") => Err(io::Error::new(
+            ErrorKind::Unsupported,
+            format!("this binary was built without the tracing feature: point ${TRACING_BIN} at one built with it"),
+        )),
+        Kind::OursMtTracing => ours_mt()?.block_on(ours::serve(addr, proto, buf_size)),
+        Kind::OursCtTracing => ours_ct()?.block_on(ours::serve(addr, proto, buf_size)),
         Kind::TokioMt => tokio_mt()?.block_on(tokio_rt::serve(addr, proto, buf_size)),
         Kind::TokioCt => tokio_ct()?.block_on(tokio_rt::serve(addr, proto, buf_size)),
         Kind::HyperOursMt => ours_mt()?.block_on(hyper_ours::serve(addr)),
@@ -413,6 +449,30 @@ pub fn run(kind: Kind, addr: SocketAddr, proto: Proto, buf_size: usize, workers:
         Kind::SmolCt => glue::SMOL_LOCAL.with(|ex| smol::block_on(ex.run(smol_ct::serve(addr, proto, buf_size)))),
         Kind::RawEpoll => raw_epoll(addr, if buf_size == 0 { LEAN_CHUNK } else { buf_size }),
     }
+}
+
+/// Runs `serve` beside a task that reads every metric of the runtime each 100 ms, as a
+/// monitoring agent would (the `ours-*-metrics` rows).
+async fn with_metrics_reader(serve: impl Future<Output = io::Result<()>>) -> io::Result<()> {
+    let reader = runtime::spawn(async {
+        let mut sink = 0u64;
+        loop {
+            runtime::time::sleep(std::time::Duration::from_millis(100)).await;
+            let m = runtime::Handle::current().metrics();
+            sink = sink.wrapping_add((m.num_alive_tasks() + m.global_queue_depth()) as u64);
+            sink = sink.wrapping_add(m.spawned_tasks_count() + m.completed_tasks_count());
+            for w in 0..m.num_workers() {
+                sink = sink.wrapping_add(m.worker_poll_count(w) + m.worker_park_count(w) + m.worker_steal_count(w));
+                sink = sink.wrapping_add(m.worker_total_busy_duration(w).as_nanos() as u64 + m.worker_local_queue_depth(w) as u64);
+            }
+            let r = m.eventpoll();
+            sink = sink.wrapping_add(r.harvests + r.events_reported + r.os_polls + r.harvest_histogram.iter().sum::<u64>());
+            std::hint::black_box(sink);
+        }
+    });
+    let res = serve.await;
+    reader.abort();
+    res
 }
 
 const LISTENER: u64 = u64::MAX;

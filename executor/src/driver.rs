@@ -87,6 +87,11 @@ impl Driver {
         self.registry.remove(token);
     }
 
+    /// The reactor instance (its metrics and fdinfo, for the runtime's introspection).
+    pub(crate) fn eventpoll(&self) -> &EventPoll {
+        &self.ep
+    }
+
     pub(crate) fn registry(&self) -> &Registry {
         &self.registry
     }

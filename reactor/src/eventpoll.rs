@@ -45,6 +45,7 @@
 use crate::events::{CtlOp, EpollEvent, Events};
 use crate::exposure::Exposure;
 use crate::interest::Interest;
+use crate::introspect::{Counters, EventPollMetrics, FdInfo, RegistrationInfo};
 use crate::item::{Item, Items, Source, Token};
 use crate::loom::{lock, AtomicBool, Mutex, Ordering};
 use crate::ready_list::{List, OvfList};
@@ -158,6 +159,8 @@ struct State {
     exposure: Exposure,
     /// Sequence number of the latest OS poll (never 0).
     os_seq: u32,
+    /// What `metrics` reports (`introspect.rs`).
+    counters: Counters,
 }
 
 /// How to wake "one waiter", decided under `lock` and carried out after it is released.
@@ -172,6 +175,7 @@ impl State {
     /// Queues an item that became ready (the list half of `ep_poll_callback`).
     fn queue(&mut self, index: u32) {
         if self.ovflist.is_active() {
+            self.counters.overflow_uses += 1;
             self.ovflist.push(&mut self.items, index);
         } else if !self.items[index].is_linked() {
             self.rdllist.push_back(&mut self.items, index);
@@ -328,6 +332,7 @@ impl EventPoll {
                 signal_pending: false,
                 exposure: Exposure::new(),
                 os_seq: 1,
+                counters: Counters::default(),
             }),
             os: UnsafeCell::new(OsPoll { poll, events: vec![sys::NO_EVENT; OS_EVENTS] }),
             epfd,
@@ -353,6 +358,30 @@ impl EventPoll {
         self.len() == 0
     }
 
+    /// What the instance counted since it was created (`introspect.rs`): one lock, no system
+    /// call.
+    pub fn metrics(&self) -> EventPollMetrics {
+        let st = lock(&self.inner.lock);
+        EventPollMetrics::new(&st.counters, st.items.len())
+    }
+
+    /// Every registration with its interest, mode, data and ready-list state, as
+    /// `/proc/PID/fdinfo/N` of an epoll shows it (`Display` prints its format). O(registrations),
+    /// under the instance's lock; it allocates.
+    pub fn fdinfo(&self) -> FdInfo {
+        let st = lock(&self.inner.lock);
+        let mut positions = std::collections::HashMap::new();
+        for (pos, index) in st.rdllist.iter(&st.items).enumerate() {
+            positions.insert(index, pos);
+        }
+        let mut info = FdInfo::default();
+        for index in st.items.indices() {
+            info.registrations.push(RegistrationInfo::new(&st.items[index], positions.get(&index).copied()));
+        }
+        info.sort();
+        info
+    }
+
     /// Adds, changes or removes the registration of `fd` (`epoll_ctl(2)`).
     ///
     /// `event` is required for [`CtlOp::Add`] and [`CtlOp::Mod`] (`EFAULT` otherwise, as for a
@@ -364,12 +393,24 @@ impl EventPoll {
         let inner = &*self.inner;
         let mut scan = lock(&inner.mtx);
         let tree = &mut scan.interest;
-        match (op, event) {
+        let res = match (op, event) {
             (CtlOp::Add, Some(ev)) => self.insert(tree, fd, ev),
             (CtlOp::Mod, Some(ev)) => self.modify(tree, fd, ev),
             (CtlOp::Del, _) => self.remove(tree, fd),
             (CtlOp::Add | CtlOp::Mod, None) => Err(errno(sys::EFAULT)),
-        }
+        };
+        #[cfg(feature = "tracing")]
+        tracing::trace!(
+            target: "reactor",
+            epfd = inner.epfd,
+            fd,
+            op = ?op,
+            events = event.map_or(0, |e| e.events().bits()),
+            data = event.map_or(0, |e| e.data()),
+            errno = res.as_ref().err().and_then(io::Error::raw_os_error),
+            "epoll_ctl"
+        );
+        res
     }
 
     /// `ep_insert`. The OS registration comes first so that its errors (EBADF, EPERM, EINVAL,
@@ -399,6 +440,7 @@ impl EventPoll {
             return Err(e);
         }
         tree.insert(fd, index);
+        lock(&inner.lock).counters.registrations_added += 1;
         Ok(())
     }
 
@@ -431,9 +473,12 @@ impl EventPoll {
         match sys::epoll_ctl(inner.epfd, sys::CTL_MOD, fd, os_bits(events), token.0) {
             Ok(()) => Ok(()),
             Err(e) if matches!(e.raw_os_error(), Some(sys::ENOENT) | Some(sys::EBADF)) => {
-                // `fd` no longer names the registered file (closed, maybe reused).
+                // `fd` no longer names the registered file (closed, maybe reused). The failed
+                // `Mod` changed nothing, as on Linux: an orphan keeps the old interest and data.
                 tree.remove(fd);
-                inner.retire(&mut lock(&inner.lock), index);
+                let mut st = lock(&inner.lock);
+                (st.items[index].events, st.items[index].data) = old;
+                inner.retire(&mut st, index);
                 Err(e)
             }
             Err(e) => {
@@ -504,8 +549,9 @@ impl EventPoll {
         let inner = &self.inner;
         let _tree = lock(&inner.mtx);
         inner.owner.charge()?;
-        let (index, token) =
-            lock(&inner.lock).items.insert(Item::new(Source::User, Events::IN | Events::ET | Events::ERR | Events::HUP, data));
+        let mut st = lock(&inner.lock);
+        st.counters.registrations_added += 1;
+        let (index, token) = st.items.insert(Item::new(Source::User, Events::IN | Events::ET | Events::ERR | Events::HUP, data));
         Ok(UserEvent { inner: Arc::clone(inner), index, token })
     }
 
@@ -533,7 +579,9 @@ impl EventPoll {
         let inner = &self.inner;
         let _tree = lock(&inner.mtx);
         inner.owner.charge()?;
-        let (index, token) = lock(&inner.lock).items.insert(Item::new(Source::User, Events::IN | Events::ERR | Events::HUP, data));
+        let mut st = lock(&inner.lock);
+        st.counters.registrations_added += 1;
+        let (index, token) = st.items.insert(Item::new(Source::User, Events::IN | Events::ERR | Events::HUP, data));
         Ok(UserEvent { inner: Arc::clone(inner), index, token })
     }
 }
@@ -716,7 +764,11 @@ impl Inner {
         let mut st = lock(&self.lock);
         st.poller_active = false;
         st.poller_sleeping = false;
+        st.counters.os_polls += 1;
+        #[cfg(feature = "tracing")]
+        tracing::trace!(target: "reactor", epfd = self.epfd, events = res.as_ref().ok(), "os poll");
         if let Ok(n) = res {
+            st.counters.os_events += n as u64;
             st.os_seq = st.os_seq.checked_add(1).unwrap_or(1);
             let seq = st.os_seq;
             let mut woken = 0usize;
@@ -779,6 +831,8 @@ impl Inner {
         st.txlist = st.rdllist.take();
         st.ovflist.activate();
         let mut res = 0;
+        // Level-triggered items reported and left queued (counted once, at the scan's end).
+        let mut requeued = 0;
         loop {
             // 1. Pop a batch under the lock, deciding how each item's readiness is known.
             let want = (maxevents - res).min(BATCH);
@@ -849,10 +903,13 @@ impl Inner {
                 let requeue = if item.source() == Source::User && !item.events.contains(Events::ET) {
                     // A counting user event: one unit per report; queued again while any remain.
                     item.seen -= 1;
+                    requeued += u64::from(item.seen > 0);
                     item.seen > 0
                 } else {
                     if item.events.contains(Events::ONESHOT) {
                         item.events &= Events::PRIVATE;
+                    } else if !item.events.contains(Events::ET) {
+                        requeued += 1;
                     }
                     // A level-triggered descriptor is back at the tail of the OS's ready list
                     // already: the OS put it there when it returned it, where Linux puts it.
@@ -882,11 +939,15 @@ impl Inner {
         list.splice_front(items, arrived);
         list.splice_front(items, leftovers);
         *rdllist = list;
+        st.counters.harvested(res);
+        st.counters.lt_requeues += requeued;
         let queued = st.events_available();
         let wake = if queued { st.wake_one() } else { WakeAction::None };
         // What is left on our list is invisible to the OS: watchers see it through the signal.
         st.exposure.follow(queued);
         drop(st);
+        #[cfg(feature = "tracing")]
+        tracing::trace!(target: "reactor", epfd = self.epfd, reported = res, requeued, left_queued = queued, "harvest");
         // The last batch goes out with only `mtx` held.
         for &(ev, data) in &b.out[..b.nout] {
             sink(ev, data);
@@ -1005,6 +1066,7 @@ impl UserEvent {
                 // A counting user event (`user_semaphore`): one more unit.
                 item.seen = item.seen.saturating_add(1);
             }
+            st.counters.user_triggers += 1;
             st.queue(index);
             // Every trigger wakes the watchers of the descriptor once, as each
             // `ep_poll_callback` calls `ep_poll_safewake`.

@@ -174,6 +174,7 @@ mod eventpoll;
 mod events;
 mod exposure;
 mod interest;
+mod introspect;
 mod item;
 mod loom;
 mod ready_list;
@@ -183,4 +184,5 @@ mod watches;
 
 pub use eventpoll::{EventPoll, UserEvent, MAX_EVENTS};
 pub use events::{CtlOp, EpollEvent, Events};
+pub use introspect::{EventPollMetrics, FdInfo, Mode, RegState, RegistrationInfo, HARVEST_BUCKETS};
 pub use watches::WatchOwner;

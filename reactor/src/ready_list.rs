@@ -41,6 +41,19 @@ impl List {
         self.len
     }
 
+    /// The items from head to tail (introspection only).
+    pub(crate) fn iter<'a>(&self, items: &'a Items) -> impl Iterator<Item = u32> + 'a {
+        let mut cur = self.head;
+        std::iter::from_fn(move || {
+            if cur == NIL {
+                return None;
+            }
+            let index = cur;
+            cur = items[index].links.next;
+            Some(index)
+        })
+    }
+
     /// Appends an unlinked item (`list_add_tail`).
     pub(crate) fn push_back(&mut self, items: &mut Items, index: u32) {
         debug_assert!(!items[index].is_linked(), "item {index} is already linked");

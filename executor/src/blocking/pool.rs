@@ -225,6 +225,7 @@ impl Drop for BlockingPool {
 
 impl Spawner {
     /// Runs `func` on a pool thread; see [`spawn_blocking`](crate::task::spawn_blocking).
+    #[track_caller]
     pub(crate) fn spawn_blocking<F, R>(&self, func: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,

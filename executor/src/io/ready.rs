@@ -111,6 +111,25 @@ impl Interest {
         }
         r
     }
+
+    /// The interest a waiter's readiness mask (from [`mask`](Self::mask)) stands for.
+    pub(crate) fn of_ready(mask: Ready) -> Interest {
+        let mut i = Interest(0);
+        if mask.is_readable() {
+            i = i.add(Interest::READABLE);
+        }
+        if mask.is_writable() {
+            i = i.add(Interest::WRITABLE);
+        }
+        if mask.intersects(Ready::PRIORITY) {
+            i = i.add(Interest::PRIORITY);
+        }
+        if i.0 == 0 {
+            Interest::ERROR
+        } else {
+            i
+        }
+    }
 }
 
 impl ops::BitOr for Interest {

@@ -7,7 +7,7 @@
 //! (`u64::MAX`, `u64::MAX - 1`).
 
 use super::scheduled_io::{ScheduledIo, WakeList};
-use super::Ready;
+use super::{Interest, Ready};
 use crate::loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use crate::loom::sync::{Arc, Mutex};
 use std::io;
@@ -97,6 +97,18 @@ impl Registry {
                 entry.gen = (entry.gen + 1) & GEN_MASK;
                 slab.free.push(idx);
                 self.live.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+    }
+
+    /// Calls `f` with each registration's token and its waiters (the dump; the slab's lock,
+    /// then each registration's waiters' lock, as the dispatch takes them).
+    pub(crate) fn for_each_waiter(&self, mut f: impl FnMut(u64, Interest, &Waker)) {
+        let slab = self.slab.lock();
+        for (idx, entry) in slab.entries.iter().enumerate() {
+            if let Some(io) = &entry.io {
+                let token = u64::from(entry.gen) << 32 | idx as u64;
+                io.for_each_waiter(|interest, waker| f(token, interest, waker));
             }
         }
     }

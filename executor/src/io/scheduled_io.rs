@@ -232,6 +232,22 @@ impl ScheduledIo {
         }
     }
 
+    /// Calls `f` with each stored waker and the interest it waits for (the dump).
+    pub(crate) fn for_each_waiter(&self, mut f: impl FnMut(Interest, &Waker)) {
+        let mut w = self.waiters.lock();
+        if let Some(waker) = &w.reader {
+            f(Interest::READABLE, waker);
+        }
+        if let Some(waker) = &w.writer {
+            f(Interest::WRITABLE, waker);
+        }
+        for waiter in w.iter_mut() {
+            if let Some(waker) = &waiter.waker {
+                f(Interest::of_ready(waiter.mask), waker);
+            }
+        }
+    }
+
     /// The readiness satisfying `interest` now, if any.
     pub(crate) fn readiness(&self, interest: Interest) -> io::Result<Option<ReadyEvent>> {
         let mask = interest.mask();

@@ -31,6 +31,7 @@
 use super::builder::{Config, Hooks};
 use super::context::DrivingGuard;
 use super::defer;
+use super::metrics::worker::{self as counters, WorkerMetrics};
 use crate::driver::{Driver, Unpark};
 use crate::task::{JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use std::cell::{Cell, RefCell};
@@ -71,6 +72,8 @@ pub(crate) struct Shared {
     event_interval: usize,
     /// Tasks run between two looks at the inject queue.
     global_interval: usize,
+    /// The counters of the driving thread, the flavor's one worker (`runtime/metrics/`).
+    metrics: WorkerMetrics,
 }
 
 impl Shared {
@@ -87,6 +90,7 @@ impl Shared {
             event_interval: config.event_interval as usize,
             global_interval: config.global_queue_interval.unwrap_or(DEFAULT_GLOBAL_INTERVAL) as usize,
             config,
+            metrics: WorkerMetrics::default(),
         }))
     }
 
@@ -96,6 +100,18 @@ impl Shared {
 
     pub(crate) fn config(&self) -> &Config {
         &self.config
+    }
+
+    pub(crate) fn metrics(&self) -> &WorkerMetrics {
+        &self.metrics
+    }
+
+    pub(crate) fn owned(&self) -> &OwnedTasks<Arc<Shared>> {
+        &self.owned
+    }
+
+    pub(crate) fn inject_len(&self) -> usize {
+        self.inject().len()
     }
 
     #[track_caller]
@@ -168,6 +184,8 @@ impl Shared {
         let mut timeout = Some(Duration::ZERO);
         let idle = !self.has_work(wake);
         if idle {
+            // A park as the metrics count it: the park hook runs (tokio's worker park count).
+            self.metrics.parking();
             Hooks::run(&self.config.hooks.thread_park);
             // The hook may have spawned a task: run it instead of sleeping.
             if !self.has_work(wake) {
@@ -179,6 +197,7 @@ impl Shared {
         }
         if idle {
             Hooks::run(&self.config.hooks.thread_unpark);
+            self.metrics.unparked();
         }
         defer::wake();
     }
@@ -191,6 +210,7 @@ impl Shared {
             let Some(task) = local.or_else(|| self.inject().pop_front()).or_else(|| LOCAL.with(|q| q.borrow_mut().pop_front())) else {
                 return tick;
             };
+            counters::add(&self.metrics.poll_count, 1);
             task.run();
         }
         self.event_interval
@@ -225,6 +245,7 @@ struct Drive<'a> {
 impl<'a> Drive<'a> {
     fn begin(shared: &'a Shared) -> Drive<'a> {
         DRIVING.with(|d| d.set(shared));
+        shared.metrics.unparked();
         Drive { shared, defer: Some(defer::Scope::enter()) }
     }
 }
@@ -232,6 +253,7 @@ impl<'a> Drive<'a> {
 impl Drop for Drive<'_> {
     fn drop(&mut self) {
         DRIVING.with(|d| d.set(std::ptr::null()));
+        self.shared.metrics.end_busy();
         // No longer driving: the deferred tasks go to the inject queue.
         drop(self.defer.take());
         let left: Queue = LOCAL.with(|q| std::mem::take(&mut *q.borrow_mut()));
@@ -253,6 +275,7 @@ impl Schedule for Arc<Shared> {
     fn schedule(&self, task: Notified<Self>) {
         if self.is_driving_here() {
             // The driving thread looks at its queue before it parks: no wake-up needed.
+            counters::add(&self.metrics.local_schedule_count, 1);
             LOCAL.with(|q| q.borrow_mut().push_back(task));
         } else {
             // Another thread, or this one while its locals are destroyed (a runtime dropped in

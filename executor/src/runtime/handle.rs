@@ -158,6 +158,25 @@ impl Handle {
         self.config().id
     }
 
+    /// The runtime's metrics: tokio's counters (workers, tasks, queues, parks, polls, steals,
+    /// busy time) and the reactor's (see [`RuntimeMetrics`](super::RuntimeMetrics)). Cheap: it
+    /// only clones the handle; each method reads the counters when called.
+    pub fn metrics(&self) -> super::RuntimeMetrics {
+        super::RuntimeMetrics::new(self.clone())
+    }
+
+    /// A snapshot of every task of the runtime: id, spawn location, state, poll count, time
+    /// since its last poll, and what it waits on — which file descriptor and direction, which
+    /// timer, which task's `JoinHandle` (see [`Dump`](super::dump::Dump)). "Where is my task
+    /// stuck", on stable Rust. It takes the runtime's locks one at a time and allocates; the
+    /// tasks keep running meanwhile.
+    pub fn dump(&self) -> super::dump::Dump {
+        match &self.scheduler {
+            Scheduler::CurrentThread(s) => super::dump::Dump::collect(s.owned(), s.driver()),
+            Scheduler::MultiThread(s) => super::dump::Dump::collect(s.owned(), s.driver()),
+        }
+    }
+
     /// The runtime's name ([`Builder::name`](super::Builder::name)), if it was given one.
     pub fn name(&self) -> Option<&str> {
         self.config().name.as_deref()

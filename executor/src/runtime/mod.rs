@@ -16,11 +16,18 @@ pub(crate) mod context;
 mod current_thread;
 pub(crate) mod defer;
 mod handle;
+pub(crate) mod metrics;
+
+/// The task dump's types ([`Handle::dump`]).
+pub mod dump {
+    pub use crate::task::dump::{Dump, TaskDump, TaskState, WaitReason};
+}
 mod multi_thread;
 
 pub use builder::Builder;
 pub use context::EnterGuard;
 pub use handle::{Handle, Id, RuntimeFlavor, TryCurrentError};
+pub use metrics::RuntimeMetrics;
 
 use crate::blocking::BlockingPool;
 use crate::task::JoinHandle;

@@ -21,6 +21,7 @@ use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 
 /// A typed view of a task allocation.
@@ -96,6 +97,13 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     fn poll_inner(&self) -> PollFuture {
         match self.state().transition_to_running() {
             TransitionToRunning::Success => {
+                // The dump's statistics: only this thread writes them while it holds RUNNING.
+                let header = self.header();
+                header.polls.store(header.polls.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+                header.last_poll.store(crate::runtime::metrics::clock::current(), Ordering::Relaxed);
+                #[cfg(feature = "tracing")]
+                let _span =
+                    tracing::trace_span!(target: "runtime::task", "poll", task.id = header.id.0, spawned_at = %header.spawned_at).entered();
                 let waker = waker_ref(self.header());
                 let mut cx = Context::from_waker(&waker);
                 if poll_future(self.core(), &mut cx).is_ready() {
@@ -144,6 +152,11 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// releases the task from its owner list and drops the running reference.
     /// The caller holds `RUNNING` and has stored the output.
     fn complete(self) {
+        #[cfg(feature = "tracing")]
+        {
+            let id = self.header().id.0;
+            tracing::trace!(target: "runtime::task", { task.id = id }, "complete");
+        }
         let snapshot = self.state().transition_to_complete();
         // Only a waker or output destructor can panic here; nobody to report to.
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -190,6 +203,9 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// `JoinHandle::poll`: moves the output into `dst` if complete, otherwise
     /// registers `waker` for the completion.
     pub(super) fn try_read_output(self, dst: &mut Poll<Result<F::Output, JoinError>>, waker: &Waker) {
+        // The dump shows the polling task waiting on this one (one relaxed store).
+        let joiner = super::id::try_id().map_or(0, |id| id.as_u64());
+        self.trailer().joiner.store(joiner, Ordering::Relaxed);
         if can_read_output(self.header(), self.trailer(), waker) {
             // SAFETY: COMPLETE is set and we are the JoinHandle (JOIN_INTEREST
             // still set), so the stage is ours.

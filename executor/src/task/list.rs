@@ -42,6 +42,10 @@ pub(crate) struct OwnedTasks<S: 'static> {
 struct Shard<S: 'static> {
     head: Option<NonNull<Header>>,
     tail: Option<NonNull<Header>>,
+    /// Tasks bound here, and removed on completion (metrics: counted under the lock that
+    /// binding and removal take anyway).
+    spawned: u64,
+    completed: u64,
     _tasks: PhantomData<Task<S>>,
 }
 
@@ -55,12 +59,14 @@ impl<S: Schedule> OwnedTasks<S> {
         // Plain std atomic even under loom: only uniqueness matters.
         static NEXT_OWNER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_OWNER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let shards = (0..SHARDS).map(|_| Mutex::new(Shard { head: None, tail: None, _tasks: PhantomData })).collect();
+        let shards =
+            (0..SHARDS).map(|_| Mutex::new(Shard { head: None, tail: None, spawned: 0, completed: 0, _tasks: PhantomData })).collect();
         OwnedTasks { shards, count: AtomicUsize::new(0), closed: AtomicBool::new(false), id }
     }
 
     /// Binds `future` as a new task scheduled by `scheduler` and queues its first run: what
     /// every scheduler's `spawn` is.
+    #[track_caller]
     pub(crate) fn spawn<F>(&self, future: F, scheduler: &S) -> JoinHandle<F::Output>
     where
         S: Clone,
@@ -86,6 +92,7 @@ impl<S: Schedule> OwnedTasks<S> {
     /// If the list is closed, the task is shut down at once (its future is
     /// dropped here), `None` is returned and the `JoinHandle` resolves to a
     /// cancelled `JoinError`.
+    #[track_caller]
     pub(crate) fn bind<F>(&self, future: F, scheduler: S, id: Id) -> (JoinHandle<F::Output>, Option<Notified<S>>)
     where
         F: Future + Send + 'static,
@@ -98,12 +105,13 @@ impl<S: Schedule> OwnedTasks<S> {
         }
     }
 
+    #[track_caller]
     fn bind_inner<F>(&self, future: F, scheduler: S, id: Id) -> (JoinHandle<F::Output>, Option<Notified<S>>)
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let raw = RawTask::new::<F, S>(future, scheduler, id, self.id);
+        let raw = RawTask::new::<F, S>(future, scheduler, id, self.id, std::panic::Location::caller());
         // SAFETY: a new task starts with exactly three references: one each
         // for the list's `Task`, the first `Notified` and the `JoinHandle`
         // (whose output type is `F::Output`).
@@ -120,8 +128,14 @@ impl<S: Schedule> OwnedTasks<S> {
             return (join, None);
         }
         shard.push_front(task);
+        shard.spawned += 1;
         self.count.fetch_add(1, Ordering::Relaxed);
         drop(shard);
+        #[cfg(feature = "tracing")]
+        {
+            let (id, spawned_at) = (id.0, std::panic::Location::caller());
+            tracing::trace!(target: "runtime::task", { task.id = id, spawned_at = %spawned_at }, "spawn");
+        }
         (join, Some(notified))
     }
 
@@ -137,6 +151,7 @@ impl<S: Schedule> OwnedTasks<S> {
         // this shard (the shard is picked from the immutable id): it is
         // either linked here or in no list at all.
         let removed = unsafe { shard.remove(task.header_ptr()) };
+        shard.completed += u64::from(removed.is_some());
         drop(shard);
         if removed.is_some() {
             self.count.fetch_sub(1, Ordering::Relaxed);
@@ -164,6 +179,30 @@ impl<S: Schedule> OwnedTasks<S> {
     /// The number of linked (not yet completed) tasks.
     pub(crate) fn len(&self) -> usize {
         self.count.load(Ordering::Relaxed)
+    }
+
+    /// Tasks ever bound, and tasks removed on completion (not by the shutdown), over all shards.
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        self.shards.iter().fold((0, 0), |(s, c), shard| {
+            let shard = shard.lock();
+            (s + shard.spawned, c + shard.completed)
+        })
+    }
+
+    /// Calls `f` with the header of every linked task, one shard lock at a time (the dump).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Header)) {
+        for shard in self.shards.iter() {
+            let shard = shard.lock();
+            let mut cur = shard.head;
+            while let Some(node) = cur {
+                // SAFETY: a linked task is live (the shard owns a reference) and its links are
+                // read under the shard's lock.
+                let header = unsafe { node.as_ref() };
+                f(header);
+                // SAFETY: as above.
+                cur = unsafe { Shard::<S>::pointers(node) }.next;
+            }
+        }
     }
 
     /// Returns `true` if no task is linked.

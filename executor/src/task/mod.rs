@@ -29,6 +29,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod coop;
+pub(crate) mod dump;
 mod error;
 mod harness;
 mod id;

@@ -42,6 +42,19 @@ impl Deref for WakerRef<'_> {
     }
 }
 
+/// The id of the task `waker` wakes, if it is one of our task wakers (the dump recognises what
+/// a resource's waiter is this way: no bookkeeping on the hot path). A waker that wraps ours
+/// (a combinator's own) is not recognised: `None`.
+pub(crate) fn task_of(waker: &Waker) -> Option<super::Id> {
+    if !std::ptr::eq(waker.vtable(), &WAKER_VTABLE) {
+        return None;
+    }
+    // SAFETY: a waker with our vtable has a task header as its data and owns a reference (or
+    // borrows a running task's), so the task is live while `waker` is borrowed; the id is
+    // immutable.
+    Some(unsafe { (*(waker.data() as *const Header)).id })
+}
+
 /// # Safety
 /// `ptr` is a task header pointer from one of our `RawWaker`s, which (or
 /// whose borrower) holds a reference, so the task is live.

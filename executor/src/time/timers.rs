@@ -208,6 +208,15 @@ impl Timers {
         }
     }
 
+    /// Calls `f` with each pending timer's deadline and waker, one wheel lock at a time (the
+    /// dump).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(Instant, &Waker)) {
+        for shard in self.shards.iter() {
+            let wheel = lock(&shard.0);
+            wheel.for_each(|deadline, waker| f(self.start + Duration::from_millis(deadline), waker));
+        }
+    }
+
     /// Pending timers.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {

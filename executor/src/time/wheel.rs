@@ -208,6 +208,15 @@ impl<T> Wheel<T> {
         self.elapsed
     }
 
+    /// Calls `f` with each pending timer's deadline and value, in slab order. O(entries).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(u64, &T)) {
+        for entry in &self.entries {
+            if let Some(value) = &entry.value {
+                f(entry.deadline, value);
+            }
+        }
+    }
+
     /// Pending timers.
     pub(crate) fn len(&self) -> usize {
         self.len

@@ -41,6 +41,7 @@ mod worker;
 
 use super::builder::{Config, Hooks};
 use super::context::DrivingGuard;
+use super::metrics::worker::WorkerMetrics;
 use crate::driver::Driver;
 use crate::scheduler::queue::{self, Overflow, Steal};
 use crate::task::{JoinHandle, Notified, OwnedTasks, Schedule, Task};
@@ -77,6 +78,9 @@ pub(crate) struct Shared {
     /// The workers' local queues until `launch` hands them to the threads.
     locals: Mutex<Vec<queue::Local<Task_>>>,
     config: Config,
+    /// Each worker's counters, by worker index, each written by its worker only
+    /// (`runtime/metrics/`).
+    metrics: Box<[WorkerMetrics]>,
 }
 
 impl Shared {
@@ -102,6 +106,7 @@ impl Shared {
             threads: Mutex::new(Vec::new()),
             locals: Mutex::new(locals),
             config,
+            metrics: (0..workers).map(|_| WorkerMetrics::default()).collect(),
         }))
     }
 
@@ -139,6 +144,22 @@ impl Shared {
 
     pub(crate) fn config(&self) -> &Config {
         &self.config
+    }
+
+    pub(crate) fn metrics(&self) -> &[WorkerMetrics] {
+        &self.metrics
+    }
+
+    pub(crate) fn owned(&self) -> &OwnedTasks<Arc<Shared>> {
+        &self.owned
+    }
+
+    pub(crate) fn inject_len(&self) -> usize {
+        self.inject_len.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn local_queue_len(&self, worker: usize) -> usize {
+        self.remotes[worker].len()
     }
 
     #[track_caller]

@@ -12,6 +12,7 @@ use super::stats::Stats;
 use super::{Shared, Task_};
 use crate::runtime::builder::Hooks;
 use crate::runtime::defer;
+use crate::runtime::metrics::{clock, worker as counters};
 use crate::scheduler::queue::Local;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
@@ -68,6 +69,7 @@ pub(super) fn schedule(shared: &Arc<Shared>, task: Task_, is_yield: bool) {
     if let Some(ctx) = ctx.filter(|c| Arc::ptr_eq(&c.shared, shared)) {
         if let Ok(mut core) = ctx.core.try_borrow_mut() {
             let core = &mut *core;
+            counters::add(&shared.metrics[core.index].local_schedule_count, 1);
             let spill = if is_yield || core.waking_deferred { Some(task) } else { core.lifo.replace(task) };
             if let Some(task) = spill {
                 core.local.push_back_or_overflow(task, &**shared);
@@ -114,6 +116,8 @@ pub(super) fn run(shared: Arc<Shared>, index: usize, local: Local<Task_>) {
     let _defer = defer::Scope::enter();
     let shared = &ctx.shared;
     let event_interval = shared.config.event_interval;
+    let metrics = &shared.metrics[index];
+    metrics.unparked();
     shared.parkers[index].bind_current_thread();
     while !shared.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
         let tick = {
@@ -129,6 +133,7 @@ pub(super) fn run(shared: Arc<Shared>, index: usize, local: Local<Task_>) {
             Some(task) => {
                 found_work(&ctx);
                 ctx.core.borrow_mut().stats.task_started();
+                counters::add(&metrics.poll_count, 1);
                 task.run();
             }
             // Only yielded tasks are left: poll the driver, then run them behind what it woke.
@@ -186,7 +191,11 @@ fn steal(ctx: &Ctx) -> Option<Task_> {
         if victim == core.index {
             continue;
         }
+        let before = core.local.len();
         if let Some(task) = shared.remotes[victim].steal_into(&mut core.local) {
+            let m = &shared.metrics[core.index];
+            counters::add(&m.steal_operations, 1);
+            counters::add(&m.steal_count, (core.local.len() - before + 1) as u64);
             return Some(task);
         }
     }
@@ -232,6 +241,8 @@ fn wake_deferred(ctx: &Ctx) {
 fn maintenance(ctx: &Ctx) {
     let shared = &ctx.shared;
     end_batch(ctx);
+    // The coarse clock of the tasks' "last polled" (one clock read per `event_interval` ticks).
+    clock::publish(std::time::Instant::now());
     if let Some(_driver) = shared.driver_lock.try_lock() {
         // Take no more I/O than the local queue has room for: the rest waits, in order, on the
         // EventPoll's ready list instead of overflowing to the inject queue out of order.
@@ -263,9 +274,12 @@ fn maintenance(ctx: &Ctx) {
 fn park(ctx: &Ctx) {
     let shared = &ctx.shared;
     end_batch(ctx);
+    let metrics = &shared.metrics[ctx.core.borrow().index];
+    metrics.parking();
     Hooks::run(&shared.config.hooks.thread_park);
     park_until_work(ctx);
     Hooks::run(&shared.config.hooks.thread_unpark);
+    metrics.unparked();
 }
 
 fn park_until_work(ctx: &Ctx) {
