@@ -13,6 +13,7 @@
 //! join waker) are caught here, so a worker thread never unwinds through a task.
 
 use super::error::JoinError;
+use super::id::Id;
 use super::raw::{Cell, Core, Header, RawTask, Trailer};
 use super::state::{State, TransitionToIdle, TransitionToRunning};
 use super::waker::waker_ref;
@@ -106,7 +107,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                     tracing::trace_span!(target: "runtime::task", "poll", task.id = header.id.0, spawned_at = %header.spawned_at).entered();
                 let waker = waker_ref(self.header());
                 let mut cx = Context::from_waker(&waker);
-                if poll_future(self.core(), &mut cx).is_ready() {
+                if poll_future(self.core(), self.header().id, &mut cx).is_ready() {
                     return PollFuture::Complete;
                 }
                 match self.state().transition_to_idle() {
@@ -115,13 +116,13 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                     TransitionToIdle::OkDealloc => PollFuture::Dealloc,
                     TransitionToIdle::Cancelled => {
                         // Aborted or shut down during the poll: we still hold RUNNING.
-                        cancel_task(self.core());
+                        cancel_task(self.core(), self.header().id);
                         PollFuture::Complete
                     }
                 }
             }
             TransitionToRunning::Cancelled => {
-                cancel_task(self.core());
+                cancel_task(self.core(), self.header().id);
                 PollFuture::Complete
             }
             TransitionToRunning::Failed => PollFuture::Done,
@@ -144,7 +145,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             return;
         }
         // We hold RUNNING: drop the future here, now.
-        cancel_task(self.core());
+        cancel_task(self.core(), self.header().id);
         self.complete();
     }
 
@@ -164,7 +165,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 // The JoinHandle is gone (and dropped the waker); we own the output.
                 // SAFETY: COMPLETE set and JOIN_INTEREST unset: nobody else
                 // touches the stage.
-                unsafe { self.core().drop_future_or_output() };
+                unsafe { self.core().drop_future_or_output(self.header().id) };
             } else if snapshot.is_join_waker_set() {
                 // SAFETY: JOIN_WAKER set: the runtime may read the slot.
                 unsafe { self.trailer().wake_join() };
@@ -221,7 +222,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             // state that only the JoinHandle's thread should drop).
             // SAFETY: COMPLETE was set when we unset JOIN_INTEREST, so the
             // runtime no longer touches the stage.
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { self.core().drop_future_or_output() }));
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { self.core().drop_future_or_output(self.header().id) }));
         }
         if transition.drop_waker {
             // SAFETY: JOIN_WAKER is unset, so the JoinHandle (us) has exclusive
@@ -243,10 +244,10 @@ impl<F: Future, S: Schedule> Harness<F, S> {
 }
 
 /// Polls the future, catching a panic, and stores the result on `Ready`.
-fn poll_future<F: Future, S>(core: &Core<F, S>, cx: &mut Context<'_>) -> Poll<()> {
+fn poll_future<F: Future, S>(core: &Core<F, S>, id: Id, cx: &mut Context<'_>) -> Poll<()> {
     let output = match panic::catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: the caller holds RUNNING (poll_inner, after transition_to_running).
-        super::coop::budget(|| unsafe { core.poll(cx) })
+        super::coop::budget(|| unsafe { core.poll(id, cx) })
     })) {
         Ok(Poll::Pending) => return Poll::Pending,
         Ok(Poll::Ready(output)) => Ok(output),
@@ -254,8 +255,8 @@ fn poll_future<F: Future, S>(core: &Core<F, S>, cx: &mut Context<'_>) -> Poll<()
             // The future is still in the stage (or half-dropped, if its own
             // destructor panicked after `Ready`): drop it, ignoring a second panic.
             // SAFETY: still RUNNING.
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { core.drop_future_or_output() }));
-            Err(JoinError::panic(core.task_id, payload))
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { core.drop_future_or_output(id) }));
+            Err(JoinError::panic(id, payload))
         }
     };
     // SAFETY: still RUNNING, and the stage is `Consumed`.
@@ -265,12 +266,12 @@ fn poll_future<F: Future, S>(core: &Core<F, S>, cx: &mut Context<'_>) -> Poll<()
 
 /// Drops the future and stores `JoinError::cancelled` (or `panic` if the
 /// future's destructor panicked). The caller holds RUNNING.
-fn cancel_task<F: Future, S>(core: &Core<F, S>) {
+fn cancel_task<F: Future, S>(core: &Core<F, S>, id: Id) {
     // SAFETY: the caller holds RUNNING.
-    let res = panic::catch_unwind(AssertUnwindSafe(|| unsafe { core.drop_future_or_output() }));
+    let res = panic::catch_unwind(AssertUnwindSafe(|| unsafe { core.drop_future_or_output(id) }));
     let err = match res {
-        Ok(()) => JoinError::cancelled(core.task_id),
-        Err(payload) => JoinError::panic(core.task_id, payload),
+        Ok(()) => JoinError::cancelled(id),
+        Err(payload) => JoinError::panic(id, payload),
     };
     // SAFETY: still RUNNING, and the stage is `Consumed`.
     unsafe { core.store_output(Err(err)) };

@@ -110,8 +110,6 @@ pub(super) struct Cell<F: Future, S> {
 pub(super) struct Core<F: Future, S> {
     /// The scheduler the task reschedules itself on.
     pub(super) scheduler: S,
-    /// Copy of the id, for building `JoinError`s without the header.
-    pub(super) task_id: Id,
     stage: UnsafeCell<Stage<F>>,
 }
 
@@ -176,7 +174,7 @@ impl RawTask {
                 polls: AtomicU32::new(0),
                 last_poll: AtomicU32::new(0),
             },
-            core: Core { scheduler, task_id: id, stage: UnsafeCell::new(Stage::Running(future)) },
+            core: Core { scheduler, stage: UnsafeCell::new(Stage::Running(future)) },
             trailer: Trailer { waker: UnsafeCell::new(None), joiner: AtomicU64::new(0) },
         });
         let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
@@ -290,8 +288,9 @@ impl<F: Future, S> Core<F, S> {
     ///
     /// # Safety
     /// The caller holds `RUNNING` and the stage is `Running`.
-    pub(super) unsafe fn poll(&self, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let _id = super::id::IdGuard::enter(self.task_id);
+    /// `id` is the task's (the header's): `task::id()` answers it while the future runs.
+    pub(super) unsafe fn poll(&self, id: Id, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let _id = super::id::IdGuard::enter(id);
         let res = self.stage.with_mut(|ptr| {
             // SAFETY: `RUNNING` gives exclusive access to the stage.
             let Stage::Running(future) = (unsafe { &mut *ptr }) else { unreachable!("polled a task that is not running") };
@@ -303,7 +302,7 @@ impl<F: Future, S> Core<F, S> {
         });
         if res.is_ready() {
             // SAFETY: still `RUNNING`.
-            unsafe { self.drop_future_or_output() };
+            unsafe { self.drop_future_or_output(id) };
         }
         res
     }
@@ -314,9 +313,9 @@ impl<F: Future, S> Core<F, S> {
     ///
     /// # Safety
     /// The caller has exclusive access to the stage (see module docs).
-    pub(super) unsafe fn drop_future_or_output(&self) {
+    pub(super) unsafe fn drop_future_or_output(&self, id: Id) {
         // The destructors run as part of the task: `task::id()` answers in them.
-        let _id = super::id::IdGuard::enter(self.task_id);
+        let _id = super::id::IdGuard::enter(id);
         // SAFETY: forwarded to the caller.
         let old = unsafe { self.set_stage(Stage::Consumed) };
         drop(old);
