@@ -7,7 +7,7 @@
 //!
 //! With `flood` > 0, that many more threads play hostile peers beside the measured connections:
 //! each connects, sends [`FLOOD_BYTES`] without reading the echo, and closes with `SO_LINGER 0`
-//! (a reset), over and over until the run ends — the server must drop the connection with its
+//! (a reset), [`FLOOD_RATE`] times a second until the run ends — the server must drop the connection with its
 //! unread echo while the measured clients' round trips go on.
 
 use crate::sys::{self, Epoll};
@@ -26,6 +26,10 @@ const MAX_SLICE: usize = 64 * 1024;
 
 /// What one flooding peer sends before it resets its connection.
 pub const FLOOD_BYTES: usize = 1 << 20;
+/// Connections one flooding peer opens per second at most. A fixed rate (open loop) keeps the
+/// flood the same for every server: in a closed loop a server that drains the floods faster gets
+/// more of them, and the load generator's own copying then decides the measured latencies.
+pub const FLOOD_RATE: u32 = 100;
 
 const WARMUP: u8 = 0;
 const MEASURE: u8 = 1;
@@ -57,6 +61,8 @@ pub struct Outcome {
     pub server_cpu: Option<f64>,
     /// Connections the flooding peers reset during the measured window.
     pub resets: u64,
+    /// Bytes the flooding peers wrote on those connections.
+    pub flood_bytes: u64,
 }
 
 impl Outcome {
@@ -192,10 +198,13 @@ pub fn run(spec: &Spec) -> Result<Outcome, String> {
             }
         }
     }
-    let mut resets = 0;
+    let (mut resets, mut flood_bytes) = (0, 0);
     for h in flooders {
         match h.join() {
-            Ok(Ok(n)) => resets += n,
+            Ok(Ok((n, b))) => {
+                resets += n;
+                flood_bytes += b;
+            }
             Ok(Err(e)) => {
                 first_err.get_or_insert(e);
             }
@@ -211,17 +220,27 @@ pub fn run(spec: &Spec) -> Result<Outcome, String> {
         (Some(a), Some(b)) => Some(b - a),
         _ => None,
     };
-    Ok(Outcome { msgs, secs, hist, server_cpu, resets })
+    Ok(Outcome { msgs, secs, hist, server_cpu, resets, flood_bytes })
 }
 
-/// One flooding peer: connect, send [`FLOOD_BYTES`] (never reading the echo), reset; until the
-/// run ends. Returns the connections reset while the window was measured. A write that stalls
-/// for a second (the server stopped reading: its echo filled our receive buffer) ends that
-/// connection early; a refused or failed connect fails the run.
-fn flood(addr: SocketAddr, phase: &AtomicU8) -> Result<u64, String> {
+/// One flooding peer: connect, send [`FLOOD_BYTES`] (never reading the echo), reset;
+/// [`FLOOD_RATE`] times a second until the run ends. Returns the connections reset while the
+/// window was measured and the bytes written on them. A write that stalls for a second (the
+/// server stopped reading: its echo filled our receive buffer) ends that connection early; a
+/// refused or failed connect fails the run.
+fn flood(addr: SocketAddr, phase: &AtomicU8) -> Result<(u64, u64), String> {
     let chunk = vec![0x5a_u8; 64 * 1024];
-    let mut resets = 0;
+    let (mut resets, mut bytes) = (0, 0);
+    let every = Duration::from_secs(1) / FLOOD_RATE;
+    let mut next = Instant::now();
     while phase.load(Ordering::Relaxed) < DRAIN {
+        let now = Instant::now();
+        if now < next {
+            std::thread::sleep(next - now);
+            continue;
+        }
+        // Late slots are not made up for: at most one connection per slot.
+        next = (next + every).max(now);
         let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(|e| format!("flood: connect: {e}"))?;
         s.set_write_timeout(Some(Duration::from_secs(1))).map_err(|e| format!("flood: set_write_timeout: {e}"))?;
         sys::set_linger_zero(s.as_raw_fd()).map_err(|e| format!("flood: SO_LINGER: {e}"))?;
@@ -236,10 +255,11 @@ fn flood(addr: SocketAddr, phase: &AtomicU8) -> Result<u64, String> {
         }
         if phase.load(Ordering::Relaxed) == MEASURE {
             resets += 1;
+            bytes += sent as u64;
         }
         drop(s);
     }
-    Ok(resets)
+    Ok((resets, bytes))
 }
 
 fn sleep_unless(d: Duration, stop: impl Fn() -> bool) {

@@ -54,7 +54,7 @@ driver options:
   --duration SECS       measured seconds per run (default 2)
   --warmup SECS         unmeasured seconds before it (default 0.5)
   --workloads LIST      CONNSxSIZE[xDEPTH][+rstN],... (default 1x64,64x64,1000x64,64x4K,10000x64);
-                        +rstN adds N peers that each send 1 MiB and reset, over and over
+                        +rstN adds N peers that each send 1 MiB and reset, 100 times a second
   --servers LIST        of ours-mt,tokio-mt,smol-mt,ours-ct,tokio-ct,smol-ct,raw-epoll,
                         hyper-ours-mt,hyper-tokio-mt,hyper-ours-ct,hyper-tokio-ct (default all;
                         raw-epoll serves only echo, the hyper-* servers only HTTP); the cost
@@ -212,7 +212,16 @@ fn load_main(args: &[String]) -> Result<(), String> {
             Some(c) if out.msgs > 0 => format!(", server CPU {:.2} us/msg", c * 1e6 / out.msgs as f64),
             _ => String::new(),
         },
-        if spec.flood > 0 { format!(", {} resets by {} flooding peers", out.resets, spec.flood) } else { String::new() }
+        if spec.flood > 0 {
+            format!(
+                ", {} resets by {} flooding peers ({:.0} KiB sent per connection)",
+                out.resets,
+                spec.flood,
+                out.flood_bytes as f64 / 1024.0 / out.resets.max(1) as f64
+            )
+        } else {
+            String::new()
+        }
     );
     Ok(())
 }
@@ -492,7 +501,11 @@ fn run_workload(cfg: &Config, w: Workload) -> Result<Vec<Vec<Sample>>, String> {
                 s.p50_us,
                 s.p99_us,
                 s.cpu_us.map_or("-".into(), |c| format!("{c:.2} us/msg")),
-                if w.flood > 0 { format!("  {} resets", out.resets) } else { String::new() }
+                if w.flood > 0 {
+                    format!("  {} resets, {:.0} KiB each", out.resets, out.flood_bytes as f64 / 1024.0 / out.resets.max(1) as f64)
+                } else {
+                    String::new()
+                }
             );
             samples.push(s);
         }
