@@ -62,7 +62,9 @@
 //! detached and exit when their closure returns (its output still reaches its `JoinHandle`).
 
 use super::task::BlockingTask;
+use crate::driver::Unpark;
 use crate::runtime::Handle;
+use crate::time::clock::Clock;
 use crate::task::{Id, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -102,6 +104,10 @@ struct Inner {
     thread_name: String,
     max_threads: usize,
     keep_alive: Duration,
+    /// The runtime's clock and driver, if the clock can be paused: every task inhibits the
+    /// clock's auto-advance from `spawn_blocking` until it completes (its `release`), which
+    /// then unparks the driver to reconsider (see `time/clock.rs`). Set by `set_handle`.
+    auto_advance: std::sync::OnceLock<(Arc<Clock>, Unpark)>,
     /// Test hook: the next this-many thread spawns fail as if the OS refused them.
     #[cfg(test)]
     fail_next_spawns: std::sync::atomic::AtomicUsize,
@@ -150,6 +156,7 @@ impl BlockingPool {
             thread_name,
             max_threads: max_threads.max(1),
             keep_alive,
+            auto_advance: std::sync::OnceLock::new(),
             #[cfg(test)]
             fail_next_spawns: std::sync::atomic::AtomicUsize::new(0),
         };
@@ -158,6 +165,10 @@ impl BlockingPool {
 
     /// Gives the pool the handle of the runtime its threads run in.
     pub(crate) fn set_handle(&self, handle: Handle) {
+        let clock = handle.driver().timers().clock();
+        if clock.can_pause() {
+            let _ = self.spawner.inner.auto_advance.set((clock.clone(), handle.driver().unpark_handle()));
+        }
         self.spawner.inner.lock().handle = Some(handle);
     }
 
@@ -226,6 +237,10 @@ impl Spawner {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        if let Some((clock, _)) = self.inner.auto_advance.get() {
+            // Until `release`, which every bound task reaches exactly once (even refused).
+            clock.inhibit_auto_advance();
+        }
         // A closed list (pool shut down) cancels the task at once: `None`.
         let (join, notified) = self.inner.owned.bind(BlockingTask::new(func), self.clone(), Id::next());
         if let Some(task) = notified {
@@ -362,6 +377,10 @@ impl Inner {
 
 impl Schedule for Spawner {
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        if let Some((clock, unpark)) = self.inner.auto_advance.get() {
+            clock.allow_auto_advance();
+            unpark.unpark();
+        }
         self.inner.owned.remove(task)
     }
 

@@ -67,8 +67,8 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new() -> io::Result<Arc<Shared>> {
-        let driver = Driver::new(1)?;
+    pub(crate) fn new(clock: crate::time::clock::Clock) -> io::Result<Arc<Shared>> {
+        let driver = Driver::new(1, clock)?;
         let unpark = driver.unpark_handle();
         Ok(Arc::new(Shared {
             inject: Mutex::new(VecDeque::new()),

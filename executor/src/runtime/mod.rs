@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::blocking::{BlockingPool, Spawner};
+use crate::time::clock::Clock;
 use crate::task::JoinHandle;
 
 /// Configures and builds a [`Runtime`].
@@ -36,6 +37,7 @@ pub struct Builder {
     thread_name: String,
     max_blocking_threads: usize,
     thread_keep_alive: Duration,
+    start_paused: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +54,7 @@ impl Builder {
             thread_name: "runtime-worker".to_string(),
             max_blocking_threads: crate::blocking::DEFAULT_MAX_THREADS,
             thread_keep_alive: crate::blocking::DEFAULT_KEEP_ALIVE,
+            start_paused: false,
         }
     }
 
@@ -109,14 +112,46 @@ impl Builder {
         self
     }
 
+    /// Whether the runtime's clock starts paused (see [`time::pause`](crate::time::pause)):
+    /// timers then complete as soon as the runtime is idle, in virtual time. For tests; the
+    /// attribute form is `#[runtime::test(start_paused = true)]`.
+    ///
+    /// ```
+    /// use executor::time::{sleep, Duration, Instant};
+    ///
+    /// let rt = executor::runtime::Builder::new_current_thread().start_paused(true).build()?;
+    /// let real = std::time::Instant::now();
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     sleep(Duration::from_secs(60)).await;
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(60));
+    /// });
+    /// assert!(real.elapsed() < Duration::from_secs(60));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// [`build`](Builder::build) panics if `start_paused` is set on a multi-thread builder:
+    /// pausing time needs the current-thread runtime (as in tokio).
+    pub fn start_paused(&mut self, start_paused: bool) -> &mut Builder {
+        self.start_paused = start_paused;
+        self
+    }
+
     /// Builds the runtime: creates its `EventPoll`, timers and (threadless) blocking pool.
+    ///
+    /// # Panics
+    ///
+    /// With [`start_paused`](Builder::start_paused) on a multi-thread builder.
     pub fn build(&mut self) -> io::Result<Runtime> {
+        let clock = Clock::new(self.flavor == Flavor::CurrentThread, self.start_paused);
         let blocking_pool = BlockingPool::new(self.thread_name.clone(), self.max_blocking_threads, self.thread_keep_alive);
         let scheduler = match self.flavor {
-            Flavor::CurrentThread => Scheduler::CurrentThread(current_thread::Shared::new()?),
+            Flavor::CurrentThread => Scheduler::CurrentThread(current_thread::Shared::new(clock)?),
             Flavor::MultiThread => {
                 let n = self.worker_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-                Scheduler::MultiThread(multi_thread::Shared::new(n)?)
+                Scheduler::MultiThread(multi_thread::Shared::new(n, clock)?)
             }
         };
         let handle = Handle { scheduler, blocking: blocking_pool.spawner().clone() };

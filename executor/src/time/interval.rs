@@ -5,7 +5,8 @@ use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use super::Instant;
+use std::time::Duration;
 
 /// Ticks every `period`, the first tick completing immediately.
 ///

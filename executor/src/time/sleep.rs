@@ -1,12 +1,13 @@
 //! [`Sleep`]: a future that completes at an instant, registered in the runtime's timing wheel.
 
 use super::timers::TimerKey;
+use super::Instant;
 use crate::runtime::Handle;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Waits until `duration` has elapsed. Millisecond resolution; never completes early.
 ///
@@ -46,9 +47,9 @@ impl Sleep {
         self.deadline
     }
 
-    /// Whether the deadline has passed.
+    /// Whether the deadline has passed (by the runtime's clock).
     pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
+        self.handle.driver().timers().now() >= self.deadline
     }
 
     /// Moves the deadline (earlier or later); the sleep may be polled again after completing.
@@ -68,7 +69,7 @@ impl Future for Sleep {
         let mut coop = std::task::ready!(crate::task::coop::poll_proceed(cx));
         let this = self.get_mut();
         let timers = this.handle.driver().timers();
-        if Instant::now() >= this.deadline {
+        if timers.now() >= this.deadline {
             if let Some(key) = this.key.take() {
                 timers.remove(key);
             }

@@ -6,7 +6,8 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use super::Instant;
+use std::time::Duration;
 
 /// Requires `future` to complete within `duration`, else resolves to [`Elapsed`] (and drops
 /// the future).

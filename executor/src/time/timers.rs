@@ -16,14 +16,16 @@
 //! timers and re-parks with the new deadline). Parks and the firing of expired timers touch
 //! every wheel; inserts and cancels touch one.
 
+use super::clock::Clock;
 use super::wheel::{self, Wheel};
+use super::Instant;
 use crate::driver::Unpark;
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A pending timer: its wheel and its key in that wheel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +39,11 @@ pub(crate) struct TimerKey {
 struct Shard(Mutex<Wheel<Waker>>);
 
 pub(crate) struct Timers {
-    start: Instant,
+    /// What the deadlines count from (the clock's instant when the runtime was built).
+    start: std::time::Instant,
+    /// The runtime's clock (real or paused time); shared with the blocking pool, whose pending
+    /// closures inhibit auto-advance.
+    clock: Arc<Clock>,
     shards: Box<[Shard]>,
     /// Deadlines (ms; `u64::MAX` for ever) the parked threads sleep until, with multiplicity.
     /// Changed only while every shard is locked.
@@ -76,9 +82,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Timers {
-    pub(crate) fn new(shards: usize, unpark: Unpark) -> Timers {
+    pub(crate) fn new(shards: usize, unpark: Unpark, clock: Arc<Clock>) -> Timers {
         Timers {
-            start: Instant::now(),
+            start: clock.now(),
+            clock,
             shards: (0..shards.max(1)).map(|_| Shard(Mutex::new(Wheel::new()))).collect(),
             parked: Mutex::new(BTreeMap::new()),
             earliest_parked: AtomicU64::new(u64::MAX),
@@ -86,9 +93,18 @@ impl Timers {
         }
     }
 
+    pub(crate) fn clock(&self) -> &Arc<Clock> {
+        &self.clock
+    }
+
+    /// The clock's current instant.
+    pub(crate) fn now(&self) -> Instant {
+        Instant::from_std(self.clock.now())
+    }
+
     /// Milliseconds since the start, rounded up: a timer never fires before its instant.
     fn deadline_ms(&self, at: Instant) -> u64 {
-        let d = at.saturating_duration_since(self.start);
+        let d = at.into_std().saturating_duration_since(self.start);
         let ms = d.as_millis() as u64;
         if d > Duration::from_millis(ms) {
             ms + 1
@@ -98,7 +114,13 @@ impl Timers {
     }
 
     fn now_ms(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64
+        self.clock.now().saturating_duration_since(self.start).as_millis() as u64
+    }
+
+    /// The instant of the nearest pending timer, if any (what a paused clock auto-advances to).
+    pub(crate) fn next_deadline(&self) -> Option<std::time::Instant> {
+        let next = self.lock_all().iter().filter_map(|w| w.next_expiration()).min()?;
+        Some(self.start + Duration::from_millis(next))
     }
 
     /// Whether a parked thread sleeps past `deadline` (and must be woken for it). The caller

@@ -76,7 +76,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// The shared state of `workers` workers; [`launch`](Self::launch) starts them.
-    pub(crate) fn new(workers: usize) -> io::Result<Arc<Shared>> {
+    pub(crate) fn new(workers: usize, clock: crate::time::clock::Clock) -> io::Result<Arc<Shared>> {
         let mut remotes = Vec::with_capacity(workers);
         let mut locals = Vec::with_capacity(workers);
         for _ in 0..workers {
@@ -91,7 +91,7 @@ impl Shared {
             idle: Idle::new(workers),
             parkers: (0..workers).map(|_| Parker::new()).collect(),
             owned: OwnedTasks::new(),
-            driver: Driver::new(workers)?,
+            driver: Driver::new(workers, clock)?,
             driver_lock: DriverLock::default(),
             shutdown: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
