@@ -6,12 +6,14 @@
 //! #[runtime::main(flavor = "multi_thread", worker_threads = 4)]
 //! #[runtime::test]                                   // current-thread by default
 //! #[runtime::test(flavor = "multi_thread", worker_threads = 2)]
+//! #[runtime::test(start_paused = true)]                 // time paused (current-thread only)
 //! ```
 //!
 //! The function body becomes an `async` block driven by `Runtime::block_on`; the return type is
 //! kept, so `async fn main() -> Result<(), E>` works. Misuse is a compile error that points at
 //! the offending tokens: a function that is not `async`, an unknown option, a bad value, a
-//! `worker_threads` on a current-thread runtime, arguments to `main`.
+//! `worker_threads` on a current-thread runtime, `start_paused` on a multi-thread one, arguments
+//! to `main`.
 #![deny(missing_docs)]
 
 use proc_macro::TokenStream;
@@ -24,7 +26,9 @@ use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
 
 /// Runs `async fn main` on a runtime (multi-thread by default).
 ///
-/// Options: `flavor = "multi_thread" | "current_thread"`, `worker_threads = N` (multi-thread).
+/// Options: `flavor = "multi_thread" | "current_thread"`, `worker_threads = N` (multi-thread),
+/// `start_paused = true | false` (current-thread: the clock starts paused, see
+/// `runtime::time::pause`).
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args.into(), item.into(), Kind::Main).into()
@@ -32,7 +36,9 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Runs an `async fn` test on a runtime (current-thread by default), as a `#[test]`.
 ///
-/// Options: `flavor = "multi_thread" | "current_thread"`, `worker_threads = N` (multi-thread).
+/// Options: `flavor = "multi_thread" | "current_thread"`, `worker_threads = N` (multi-thread),
+/// `start_paused = true | false` (current-thread: the clock starts paused and an idle runtime
+/// jumps to its next timer, so a test with a 10 s timeout runs in microseconds).
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args.into(), item.into(), Kind::Test).into()
@@ -53,6 +59,7 @@ enum Flavor {
 struct Config {
     flavor: Flavor,
     worker_threads: Option<(usize, Span)>,
+    start_paused: Option<(bool, Span)>,
 }
 
 fn expand(args: TokenStream2, item: TokenStream2, kind: Kind) -> TokenStream2 {
@@ -84,7 +91,7 @@ fn check(args: &TokenStream2, func: &ItemFn, kind: Kind) -> syn::Result<Config> 
     if kind == Kind::Main && func.sig.ident == "main" && !func.sig.inputs.is_empty() {
         return Err(syn::Error::new(func.sig.inputs.span(), "the `main` function cannot take arguments"));
     }
-    let mut config = Config { flavor: if kind == Kind::Main { Flavor::MultiThread } else { Flavor::CurrentThread }, worker_threads: None };
+    let mut config = Config { flavor: if kind == Kind::Main { Flavor::MultiThread } else { Flavor::CurrentThread }, worker_threads: None, start_paused: None };
     let mut flavor_set = false;
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args.clone())?;
     for meta in metas {
@@ -120,10 +127,26 @@ fn check(args: &TokenStream2, func: &ItemFn, kind: Kind) -> syn::Result<Config> 
                 }
                 config.worker_threads = Some((n, nv.value.span()));
             }
+            "start_paused" => {
+                let Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) = &nv.value else {
+                    return Err(syn::Error::new(nv.value.span(), "`start_paused` must be `true` or `false`"));
+                };
+                config.start_paused = Some((b.value, nv.value.span()));
+            }
             _ => {
-                return Err(syn::Error::new(nv.path.span(), format!("unknown option `{name}`: expected `flavor` or `worker_threads`")));
+                return Err(syn::Error::new(
+                    nv.path.span(),
+                    format!("unknown option `{name}`: expected `flavor`, `worker_threads` or `start_paused`"),
+                ));
             }
         }
+    }
+    if let (Flavor::MultiThread, Some((true, span))) = (config.flavor, config.start_paused) {
+        let attr = if kind == Kind::Main { "#[runtime::main" } else { "#[runtime::test" };
+        return Err(syn::Error::new(
+            span,
+            format!("The `start_paused` option requires the `current_thread` runtime flavor. Use `{attr}(flavor = \"current_thread\")]`"),
+        ));
     }
     if let (Flavor::CurrentThread, Some((_, span))) = (config.flavor, config.worker_threads) {
         let why = if flavor_set { "" } else { " (the default flavor of #[runtime::test]; add `flavor = \"multi_thread\"`)" };
@@ -147,6 +170,9 @@ fn build(func: &mut ItemFn, config: &Config, kind: Kind) -> TokenStream2 {
     };
     if let Some((n, _)) = config.worker_threads {
         builder = quote! { #builder.worker_threads(#n) };
+    }
+    if let Some((paused, _)) = config.start_paused {
+        builder = quote! { #builder.start_paused(#paused) };
     }
     func.sig.asyncness = None;
     let body = &func.block;
