@@ -103,7 +103,7 @@ impl Shared {
 
     /// Runs `future` to completion on this thread, driving the runtime's tasks meanwhile.
     pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
-        let _driving = super::context::enter_driving();
+        let _driving = super::context::enter_driving(false);
         let mut future = pin!(future);
         let wake = Arc::new(BlockOnWake {
             woken: AtomicBool::new(true),

@@ -46,6 +46,7 @@ mod tests;
 mod loom_tests;
 
 mod join_set;
+mod local;
 mod spawn;
 
 pub use crate::blocking::spawn_blocking;
@@ -53,6 +54,7 @@ pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::{Id, JoinError};
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
+pub use local::{spawn_local, LocalEnterGuard, LocalSet};
 pub(crate) use list::OwnedTasks;
 pub use spawn::{spawn, yield_now};
 

@@ -109,7 +109,7 @@ impl Shared {
                 let _ctx = handle.enter();
                 drop(handle);
                 // A worker drives the runtime: `block_on` on it is refused like in a task.
-                let _driving = super::context::enter_driving();
+                let _driving = super::context::enter_driving(true);
                 worker::run(s, index, local);
             });
             match spawned {
@@ -170,7 +170,7 @@ impl Shared {
     /// Runs `future` to completion on this thread. The workers run the spawned tasks; this
     /// thread only polls `future`, sleeping in between.
     pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
-        let _driving = super::context::enter_driving();
+        let _driving = super::context::enter_driving(true);
         let mut future = pin!(future);
         let wake = Arc::new(ThreadWake { woken: AtomicBool::new(true), thread: thread::current() });
         let waker = Waker::from(wake.clone());
