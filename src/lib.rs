@@ -8,6 +8,11 @@
 #![deny(missing_docs)]
 #![doc = include_str!("../README.md")]
 
+mod multiplex;
+
+#[doc(hidden)]
+pub use multiplex::__private;
+
 pub use executor::runtime;
 pub use executor::task::spawn_blocking;
 pub use executor::{spawn, Builder, Handle, Runtime};

@@ -52,4 +52,10 @@ pub mod task;
 pub mod time;
 
 pub use runtime::{Builder, Handle, Runtime};
+
+/// What the facade's macros (`select!`, `join!`) call; not an API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::task::coop::poll_budget_available;
+}
 pub use task::spawn;

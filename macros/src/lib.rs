@@ -16,6 +16,9 @@
 //! to `main`.
 #![deny(missing_docs)]
 
+mod join;
+mod select;
+
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::{quote, quote_spanned};
@@ -42,6 +45,30 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args.into(), item.into(), Kind::Test).into()
+}
+
+/// The code generator of `runtime::select!` — use that macro, not this one: it is called as
+/// `select_internal!(($crate) <the select! input>)`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn select_internal(input: TokenStream) -> TokenStream {
+    select::expand(input.into()).into()
+}
+
+/// The code generator of `runtime::join!` — use that macro: it is called as
+/// `join_internal!(($crate) <the join! input>)`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn join_internal(input: TokenStream) -> TokenStream {
+    join::expand(input.into(), false).into()
+}
+
+/// The code generator of `runtime::try_join!` — use that macro: it is called as
+/// `try_join_internal!(($crate) <the try_join! input>)`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn try_join_internal(input: TokenStream) -> TokenStream {
+    join::expand(input.into(), true).into()
 }
 
 #[derive(Copy, Clone, PartialEq, Eq)]
