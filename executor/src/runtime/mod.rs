@@ -10,7 +10,7 @@
 
 pub(crate) mod context;
 mod current_thread;
-mod multi_thread;
+pub(crate) mod multi_thread;
 
 pub use context::EnterGuard;
 use std::fmt;

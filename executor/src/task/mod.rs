@@ -49,7 +49,7 @@ mod join_set;
 mod local;
 mod spawn;
 
-pub use crate::blocking::spawn_blocking;
+pub use crate::blocking::{block_in_place, spawn_blocking};
 pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::{Id, JoinError};
 pub use join::{AbortHandle, JoinHandle};

@@ -33,13 +33,17 @@
 //!                          worker in the driver; no system call when nobody sleeps
 //! ```
 
+mod core_slot;
 mod idle;
 mod park;
 mod worker;
 
+pub(crate) use worker::hand_off_core;
+
 use crate::driver::Driver;
 use crate::scheduler::queue::{self, Overflow, Steal};
 use crate::task::{JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use core_slot::CoreSlot;
 use idle::Idle;
 use park::{DriverLock, Parker};
 use std::collections::VecDeque;
@@ -70,19 +74,20 @@ pub(crate) struct Shared {
     driver_lock: DriverLock,
     shutdown: AtomicBool,
     threads: Mutex<Vec<thread::JoinHandle<()>>>,
-    /// The workers' local queues until `launch` hands them to the threads.
-    locals: Mutex<Vec<queue::Local<Task_>>>,
+    /// Each worker's core while no thread runs it: until `launch`'s threads take them, and
+    /// while `block_in_place` hands one to another thread (see `worker.rs`).
+    cores: Box<[CoreSlot<Box<worker::Core>>]>,
 }
 
 impl Shared {
     /// The shared state of `workers` workers; [`launch`](Self::launch) starts them.
     pub(crate) fn new(workers: usize, clock: crate::time::clock::Clock) -> io::Result<Arc<Shared>> {
         let mut remotes = Vec::with_capacity(workers);
-        let mut locals = Vec::with_capacity(workers);
-        for _ in 0..workers {
+        let mut cores = Vec::with_capacity(workers);
+        for index in 0..workers {
             let (steal, local) = queue::local();
             remotes.push(steal);
-            locals.push(local);
+            cores.push(CoreSlot::new(Some(worker::Core::new(index, local))));
         }
         Ok(Arc::new(Shared {
             remotes: remotes.into_boxed_slice(),
@@ -95,22 +100,18 @@ impl Shared {
             driver_lock: DriverLock::default(),
             shutdown: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
-            locals: Mutex::new(locals),
+            cores: cores.into_boxed_slice(),
         }))
     }
 
     /// Starts the worker threads, named `name`, each in the context of `handle`.
     pub(crate) fn launch(self: &Arc<Self>, name: &str, handle: &crate::runtime::Handle) -> io::Result<()> {
-        let locals = std::mem::take(&mut *self.locals.lock().unwrap_or_else(PoisonError::into_inner));
-        for (index, local) in locals.into_iter().enumerate() {
+        for index in 0..self.cores.len() {
             let s = self.clone();
             let handle = handle.clone();
             let spawned = thread::Builder::new().name(name.to_string()).spawn(move || {
                 let _ctx = handle.enter();
-                drop(handle);
-                // A worker drives the runtime: `block_on` on it is refused like in a task.
-                let _driving = super::context::enter_driving(true);
-                worker::run(s, index, local);
+                worker::run(s, index, handle);
             });
             match spawned {
                 Ok(t) => self.threads.lock().unwrap_or_else(PoisonError::into_inner).push(t),
@@ -125,6 +126,17 @@ impl Shared {
 
     pub(crate) fn driver(&self) -> &Driver {
         &self.driver
+    }
+
+    /// Takes worker `index`'s core out of its slot to run it on this thread (which the worker's
+    /// parker now names).
+    fn take_core(&self, index: usize) -> Option<Box<worker::Core>> {
+        self.cores[index].take(&self.parkers[index])
+    }
+
+    /// Puts a core nobody runs in its slot.
+    fn put_core(&self, core: Box<worker::Core>) {
+        self.cores[core.index()].put(core);
     }
 
     pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
@@ -190,6 +202,11 @@ impl Shared {
     /// drops every task's future and everything queued.
     pub(crate) fn shutdown(&self, timeout: Duration) {
         self.stop_workers(timeout);
+        // Cores no thread took (a `block_in_place` hand-off the blocking pool never ran): their
+        // queued tasks are references only, dropped here.
+        for slot in self.cores.iter() {
+            drop(slot.discard());
+        }
         self.owned.close_and_shutdown_all();
         let drained: Vec<_> = self.inject.lock().unwrap_or_else(PoisonError::into_inner).drain(..).collect();
         self.inject_len.store(0, Ordering::SeqCst);

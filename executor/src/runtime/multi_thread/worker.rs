@@ -3,10 +3,29 @@
 //! The core lives in the worker thread's context (a thread-local pointer to `Ctx`), so a task
 //! woken on the worker thread is scheduled into it without a lock. No borrow of the core is held
 //! while a task runs: the task's own wake-ups borrow it briefly.
+//!
+//! A core is not tied to a thread. It waits in its slot of `Shared::cores` until a thread runs
+//! it: at launch, each worker thread takes its own; `block_in_place` hands the core of the
+//! thread that is about to block to a thread of the blocking pool, so the worker's queue keeps
+//! being served (as tokio does):
+//!
+//! ```text
+//!  thread A, in a task: block_in_place(f)
+//!    core ── LIFO task moved to the local queue (stealable) ──▶ cores[i]
+//!    spawn_blocking(run(i)) ──▶ thread B: takes cores[i], rebinds parker i, runs worker i
+//!    f() runs on A (not driving: it may block, or block_on)
+//!    f returns: A takes cores[i] back if B has not taken it yet (B then finds the slot empty
+//!    and returns); otherwise A finishes the task's poll, finds no core and leaves the loop
+//! ```
+//!
+//! A worker index is served by at most one thread at a time: whoever took the core out of the
+//! slot (a mutex). Parker `i` is bound to that thread before it parks.
 
 use super::{Shared, Task_};
+use crate::runtime::context;
+use crate::runtime::Handle;
 use crate::scheduler::queue::Local;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, RefMut};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +39,7 @@ const GLOBAL_INTERVAL: u32 = 31;
 /// two tasks that keep waking each other can hold a worker (the starvation of tokio#4941).
 const MAX_LIFO_POLLS: u32 = 3;
 
-struct Core {
+pub(super) struct Core {
     index: usize,
     local: Local<Task_>,
     /// The task woken last on this worker: run next, for message-passing locality.
@@ -35,6 +54,24 @@ struct Core {
 }
 
 impl Core {
+    /// The core of worker `index`, with its local queue.
+    pub(super) fn new(index: usize, local: Local<Task_>) -> Box<Core> {
+        Box::new(Core {
+            index,
+            local,
+            lifo: None,
+            lifo_polls: 0,
+            tick: 0,
+            searching: false,
+            parked: false,
+            rng: 0x9e37_79b9 ^ (index as u32).wrapping_mul(0x85eb_ca6b) | 1,
+        })
+    }
+
+    pub(super) fn index(&self) -> usize {
+        self.index
+    }
+
     fn has_tasks(&self) -> bool {
         self.lifo.is_some() || !self.local.is_empty()
     }
@@ -42,7 +79,21 @@ impl Core {
 
 struct Ctx {
     shared: Arc<Shared>,
-    core: RefCell<Core>,
+    /// The runtime, for the blocking pool that `block_in_place` hands the core to.
+    handle: Handle,
+    /// The worker's core while this thread runs it; `None` once `block_in_place` gave it away.
+    core: RefCell<Option<Box<Core>>>,
+}
+
+impl Ctx {
+    /// The core. Only called while this thread holds it (the loop checks before each tick).
+    fn core(&self) -> RefMut<'_, Core> {
+        RefMut::map(self.core.borrow_mut(), |c| c.as_deref_mut().expect("the worker thread holds its core"))
+    }
+
+    fn has_core(&self) -> bool {
+        self.core.borrow().is_some()
+    }
 }
 
 thread_local! {
@@ -58,8 +109,7 @@ pub(super) fn schedule(shared: &Arc<Shared>, task: Task_, is_yield: bool) {
     // before `run` returns; it is only read on this thread.
     let ctx = unsafe { ctx.as_ref() };
     if let Some(ctx) = ctx.filter(|c| Arc::ptr_eq(&c.shared, shared)) {
-        if let Ok(mut core) = ctx.core.try_borrow_mut() {
-            let core = &mut *core;
+        if let Some(core) = ctx.core.try_borrow_mut().ok().as_mut().and_then(|c| c.as_deref_mut()) {
             let spill = if is_yield { Some(task) } else { core.lifo.replace(task) };
             if let Some(task) = spill {
                 core.local.push_back_or_overflow(task, &**shared);
@@ -74,35 +124,29 @@ pub(super) fn schedule(shared: &Arc<Shared>, task: Task_, is_yield: bool) {
     shared.notify_parked();
 }
 
-/// The worker loop, until shutdown.
-pub(super) fn run(shared: Arc<Shared>, index: usize, local: Local<Task_>) {
+/// Runs worker `index` on this thread until shutdown, or until `block_in_place` gives its core
+/// to another thread. Returns at once if the core is not in its slot (the thread that handed
+/// it off took it back).
+pub(super) fn run(shared: Arc<Shared>, index: usize, handle: Handle) {
+    let Some(core) = shared.take_core(index) else { return };
+    // A worker drives the runtime: `block_on` on it is refused like in a task.
+    let _driving = context::enter_driving(true);
     crate::time::timers::set_thread_shard(index);
-    let ctx = Ctx {
-        shared,
-        core: RefCell::new(Core {
-            index,
-            local,
-            lifo: None,
-            lifo_polls: 0,
-            tick: 0,
-            searching: false,
-            parked: false,
-            rng: 0x9e37_79b9 ^ (index as u32).wrapping_mul(0x85eb_ca6b) | 1,
-        }),
-    };
+    let ctx = Ctx { shared, handle, core: RefCell::new(Some(core)) };
     CURRENT.with(|c| c.set(&ctx));
     struct Reset;
     impl Drop for Reset {
         fn drop(&mut self) {
             CURRENT.with(|c| c.set(std::ptr::null()));
+            // A blocking-pool thread that ran a worker goes back to choosing wheels round-robin.
+            crate::time::timers::set_thread_shard(usize::MAX);
         }
     }
     let _reset = Reset;
     let shared = &ctx.shared;
-    shared.parkers[index].bind_current_thread();
-    while !shared.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
+    while !shared.shutdown.load(std::sync::atomic::Ordering::SeqCst) && ctx.has_core() {
         let tick = {
-            let mut core = ctx.core.borrow_mut();
+            let mut core = ctx.core();
             core.tick = core.tick.wrapping_add(1);
             core.tick
         };
@@ -119,16 +163,53 @@ pub(super) fn run(shared: Arc<Shared>, index: usize, local: Local<Task_>) {
         }
     }
     // Shutdown: drop what is queued here (the futures are dropped by `OwnedTasks`).
-    let mut core = ctx.core.borrow_mut();
-    drop(core.lifo.take());
-    while let Some(task) = core.local.pop() {
-        drop(task);
+    let core = ctx.core.borrow_mut().take();
+    drop(core);
+}
+
+/// What `block_in_place` does on a worker: hands this thread's core to a thread of the blocking
+/// pool (see the module docs). Returns the guard that takes it back when dropped, or `None` if
+/// this thread holds no core of `shared`'s (not a worker, or its core was given away already).
+pub(crate) fn hand_off_core() -> Option<ReclaimCore> {
+    let ctx = CURRENT.with(Cell::get);
+    // SAFETY: as in `schedule`: `CURRENT` points at the live `Ctx` of this thread's `run`.
+    let ctx = unsafe { ctx.as_ref() }?;
+    let mut core = ctx.core.try_borrow_mut().ok()?.take()?;
+    // Every task of the core must be stealable while no thread may run it yet.
+    if let Some(task) = core.lifo.take() {
+        core.local.push_back_or_overflow(task, &*ctx.shared);
+    }
+    let index = core.index;
+    ctx.shared.put_core(core);
+    let (shared, handle) = (ctx.shared.clone(), ctx.handle.clone());
+    // If the pool refuses (shut down), the closure is dropped and the core waits for the
+    // reclaim. The JoinHandle is not needed: the slot is the hand-off.
+    drop(ctx.handle.spawn_blocking(move || run(shared, index, handle)));
+    Some(ReclaimCore { index })
+}
+
+/// Takes the core handed off by [`hand_off_core`] back when dropped (also on unwind), if no
+/// other thread took it yet.
+pub(crate) struct ReclaimCore {
+    index: usize,
+}
+
+impl Drop for ReclaimCore {
+    fn drop(&mut self) {
+        let ctx = CURRENT.with(Cell::get);
+        // SAFETY: as in `schedule`; the guard lives inside a task polled by this thread's `run`.
+        let Some(ctx) = (unsafe { ctx.as_ref() }) else { return };
+        // The core may come back from a thread that ran it meanwhile (and handed it off in
+        // turn): `take_core` makes this thread the one the worker's parker wakes again.
+        if let Some(core) = ctx.shared.take_core(self.index) {
+            *ctx.core.borrow_mut() = Some(core);
+        }
     }
 }
 
 fn next_task(ctx: &Ctx) -> Option<Task_> {
     let shared = &ctx.shared;
-    let mut core = ctx.core.borrow_mut();
+    let mut core = ctx.core();
     if core.tick % GLOBAL_INTERVAL == 0 {
         if let Some(task) = shared.pop_inject() {
             return Some(task);
@@ -150,7 +231,7 @@ fn next_task(ctx: &Ctx) -> Option<Task_> {
 /// Steals half of another worker's queue (or takes from the inject queue), as a searcher.
 fn steal(ctx: &Ctx) -> Option<Task_> {
     let shared = &ctx.shared;
-    let mut core = ctx.core.borrow_mut();
+    let mut core = ctx.core();
     if !core.searching {
         if !shared.idle.try_start_searching() {
             return None;
@@ -182,7 +263,7 @@ fn steal(ctx: &Ctx) -> Option<Task_> {
 /// task queued after the look is not missed: its notifier sees no searcher (this worker left
 /// that state before looking) and wakes a worker itself.
 fn found_work(ctx: &Ctx) {
-    let mut core = ctx.core.borrow_mut();
+    let mut core = ctx.core();
     if core.searching {
         core.searching = false;
         drop(core);
@@ -200,12 +281,12 @@ fn maintenance(ctx: &Ctx) {
     // Take no more I/O than the local queue has room for: the rest waits, in order, on the
     // EventPoll's ready list instead of overflowing to the inject queue out of order.
     let room = {
-        let mut core = ctx.core.borrow_mut();
+        let mut core = ctx.core();
         core.parked = true;
         core.local.remaining_slots()
     };
     let res = shared.driver.park(Some(Duration::ZERO), room);
-    let mut core = ctx.core.borrow_mut();
+    let mut core = ctx.core();
     core.parked = false;
     if let Err(e) = res {
         panic!("runtime: the reactor failed: {e}");
@@ -225,7 +306,7 @@ fn maintenance(ctx: &Ctx) {
 fn park(ctx: &Ctx) {
     let shared = &ctx.shared;
     let index = {
-        let mut core = ctx.core.borrow_mut();
+        let mut core = ctx.core();
         if core.has_tasks() {
             return;
         }
@@ -243,9 +324,9 @@ fn park(ctx: &Ctx) {
         if shared.shutdown.load(std::sync::atomic::Ordering::SeqCst) {
             return;
         }
-        ctx.core.borrow_mut().parked = true;
+        ctx.core().parked = true;
         shared.parkers[index].park(&shared.driver_lock, &shared.driver);
-        let mut core = ctx.core.borrow_mut();
+        let mut core = ctx.core();
         core.parked = false;
         if core.has_tasks() {
             // Woken by its own I/O or timers: no search, unless a notifier counted it as one.
@@ -257,7 +338,7 @@ fn park(ctx: &Ctx) {
             break;
         }
     }
-    let core = ctx.core.borrow();
+    let core = ctx.core();
     if !core.searching && !core.local.is_empty() {
         drop(core);
         shared.notify_parked();
