@@ -41,6 +41,13 @@ pub mod io {
     }
 }
 
+/// Files and directories, at tokio's paths: [`File`](fs::File) (the [`io`] traits, in chunks
+/// on the blocking pool), [`OpenOptions`](fs::OpenOptions), [`read_dir`](fs::read_dir) and the
+/// free functions of `std::fs`, with std's errors.
+pub mod fs {
+    pub use executor::fs::*;
+}
+
 /// Sockets on the reactor: TCP, UDP and Unix-domain.
 pub mod net {
     pub use ::net::*;

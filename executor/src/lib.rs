@@ -42,6 +42,7 @@
 
 mod blocking;
 mod driver;
+pub mod fs;
 pub mod io;
 mod loom;
 pub mod runtime;
