@@ -134,11 +134,8 @@ impl Driver {
     /// timer it sleeps as usual (a wake-up or an event ends it).
     pub(crate) fn park(&self, timeout: Option<Duration>, max_io: usize) -> io::Result<()> {
         let clock = self.timers.clock();
-        let advance_to = if max_io != 0 && timeout != Some(Duration::ZERO) && clock.can_auto_advance() {
-            self.timers.next_deadline()
-        } else {
-            None
-        };
+        let advance_to =
+            if max_io != 0 && timeout != Some(Duration::ZERO) && clock.can_auto_advance() { self.timers.next_deadline() } else { None };
         let timeout = if max_io == 0 || advance_to.is_some() { Some(Duration::ZERO) } else { timeout };
         let (timeout, parked) = self.timers.begin_park(timeout);
         let mut wake = WAKE_LIST.take();

@@ -118,7 +118,11 @@ fn check(args: &TokenStream2, func: &ItemFn, kind: Kind) -> syn::Result<Config> 
     if kind == Kind::Main && func.sig.ident == "main" && !func.sig.inputs.is_empty() {
         return Err(syn::Error::new(func.sig.inputs.span(), "the `main` function cannot take arguments"));
     }
-    let mut config = Config { flavor: if kind == Kind::Main { Flavor::MultiThread } else { Flavor::CurrentThread }, worker_threads: None, start_paused: None };
+    let mut config = Config {
+        flavor: if kind == Kind::Main { Flavor::MultiThread } else { Flavor::CurrentThread },
+        worker_threads: None,
+        start_paused: None,
+    };
     let mut flavor_set = false;
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args.clone())?;
     for meta in metas {

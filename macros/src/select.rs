@@ -50,7 +50,8 @@ impl Parse for Select {
         let krate;
         syn::parenthesized!(krate in input);
         let krate: TokenStream = krate.parse()?;
-        let biased = if input.peek(syn::Ident) && input.fork().parse::<syn::Ident>().is_ok_and(|i| i == "biased") && input.peek2(Token![;]) {
+        let biased = if input.peek(syn::Ident) && input.fork().parse::<syn::Ident>().is_ok_and(|i| i == "biased") && input.peek2(Token![;])
+        {
             input.parse::<syn::Ident>()?;
             input.parse::<Token![;]>()?;
             true
@@ -134,9 +135,10 @@ fn generate(select: Select) -> TokenStream {
     let branch_nums: Vec<_> = (0..n as u32).collect();
 
     let init = branches.iter().map(|b| &b.fut);
-    let conditions = branches.iter().zip(&branch_nums).filter_map(|(b, i)| {
-        b.cond.as_ref().map(|c| quote_spanned! {Span::mixed_site()=> if !(#c) { __select_disabled |= 1u64 << #i; } })
-    });
+    let conditions = branches
+        .iter()
+        .zip(&branch_nums)
+        .filter_map(|(b, i)| b.cond.as_ref().map(|c| quote_spanned! {Span::mixed_site()=> if !(#c) { __select_disabled |= 1u64 << #i; } }));
     let polls = branches.iter().enumerate().map(|(i, b)| {
         let (fut, variant, num) = (&futs[i], &variants[i], branch_nums[i]);
         let check = clean_pattern(b.pat.clone());
@@ -172,7 +174,11 @@ fn generate(select: Select) -> TokenStream {
         Some(e) => quote! { #e },
         None => quote! { ::core::panic!("all branches are disabled and there is no else branch") },
     };
-    let start = if biased { quote! { 0u32 } } else { quote_spanned! {Span::mixed_site()=> #krate::__private::thread_rng_n(#n32) } };
+    let start = if biased {
+        quote! { 0u32 }
+    } else {
+        quote_spanned! {Span::mixed_site()=> #krate::__private::thread_rng_n(#n32) }
+    };
     // Mixed-site hygiene: the macro's own locals (`cx`, `out`, `mask`, …) cannot clash with the
     // user's names in the futures, patterns and handlers.
     quote_spanned! {Span::mixed_site()=> {

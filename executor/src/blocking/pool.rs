@@ -64,8 +64,8 @@
 use super::task::BlockingTask;
 use crate::driver::Unpark;
 use crate::runtime::Handle;
-use crate::time::clock::Clock;
 use crate::task::{Id, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crate::time::clock::Clock;
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};

@@ -20,8 +20,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::blocking::{BlockingPool, Spawner};
-use crate::time::clock::Clock;
 use crate::task::JoinHandle;
+use crate::time::clock::Clock;
 
 /// Configures and builds a [`Runtime`].
 ///

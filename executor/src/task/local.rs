@@ -150,11 +150,7 @@ where
 impl LocalSet {
     /// An empty set.
     pub fn new() -> LocalSet {
-        let shared = Arc::new(Shared {
-            owned: OwnedTasks::new(),
-            remote: Mutex::new(Some(VecDeque::new())),
-            waker: Mutex::new(None),
-        });
+        let shared = Arc::new(Shared { owned: OwnedTasks::new(), remote: Mutex::new(Some(VecDeque::new())), waker: Mutex::new(None) });
         LocalSet { context: Rc::new(LocalContext { shared, local: RefCell::new(VecDeque::new()) }), _not_send: PhantomData }
     }
 

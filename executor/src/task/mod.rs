@@ -54,8 +54,8 @@ pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::{Id, JoinError};
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
-pub use local::{spawn_local, LocalEnterGuard, LocalSet};
 pub(crate) use list::OwnedTasks;
+pub use local::{spawn_local, LocalEnterGuard, LocalSet};
 pub use spawn::{spawn, yield_now};
 
 use raw::{Header, RawTask};

@@ -17,9 +17,9 @@ mod timeout;
 pub(crate) mod timers;
 pub(crate) mod wheel;
 
-pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use clock::{advance, pause, resume};
 pub use instant::Instant;
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::Duration;
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};

@@ -1,12 +1,12 @@
 //! [`timeout`]: a future with a deadline.
 
 use super::sleep::{sleep, sleep_until, Sleep};
+use super::Instant;
 use std::error::Error;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use super::Instant;
 use std::time::Duration;
 
 /// Requires `future` to complete within `duration`, else resolves to [`Elapsed`] (and drops
