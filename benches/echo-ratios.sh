@@ -2,7 +2,7 @@
 # The echo benchmark against tokio and smol (benches/echo/): installs wrk with apt-get if it is
 # missing, then runs `cargo bench -p runtime-benches --bench echo` with the given options, e.g.
 #
-#   benches/echo-ratios.sh                       # 3 rounds, every workload, memory, wrk (~25 min on 2 cores)
+#   benches/echo-ratios.sh                       # 3 rounds, every workload, memory, wrk (http-hello and hyper; ~27 min on 2 cores)
 #   benches/echo-ratios.sh --rounds 5 --duration 3
 #   benches/echo-ratios.sh --workloads 1000x64,10000x64 --no-http
 #

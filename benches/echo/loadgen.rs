@@ -4,6 +4,11 @@
 //! whose period is a prime, so a lost, duplicated or misplaced byte shows up); a mismatch, an
 //! early EOF or an error fails the run. Round-trip latency, from the moment a message is queued
 //! to the moment its last byte is back, goes into an HDR histogram.
+//!
+//! With `flood` > 0, that many more threads play hostile peers beside the measured connections:
+//! each connects, sends [`FLOOD_BYTES`] without reading the echo, and closes with `SO_LINGER 0`
+//! (a reset), over and over until the run ends — the server must drop the connection with its
+//! unread echo while the measured clients' round trips go on.
 
 use crate::sys::{self, Epoll};
 use hdrhistogram::Histogram;
@@ -19,6 +24,9 @@ use std::time::{Duration, Instant};
 const PERIOD: usize = 65_521;
 const MAX_SLICE: usize = 64 * 1024;
 
+/// What one flooding peer sends before it resets its connection.
+pub const FLOOD_BYTES: usize = 1 << 20;
+
 const WARMUP: u8 = 0;
 const MEASURE: u8 = 1;
 const DRAIN: u8 = 2;
@@ -33,6 +41,8 @@ pub struct Spec {
     pub warmup: Duration,
     pub duration: Duration,
     pub threads: usize,
+    /// Flooding peers (connect, send [`FLOOD_BYTES`], reset; in a loop), 0 for none.
+    pub flood: usize,
     /// The server's PID, for CPU time over the measured window.
     pub server_pid: Option<u32>,
 }
@@ -45,6 +55,8 @@ pub struct Outcome {
     pub hist: Histogram<u64>,
     /// Server CPU seconds (utime + stime) over the measured window.
     pub server_cpu: Option<f64>,
+    /// Connections the flooding peers reset during the measured window.
+    pub resets: u64,
 }
 
 impl Outcome {
@@ -140,6 +152,18 @@ pub fn run(spec: &Spec) -> Result<Outcome, String> {
             })
         })
         .collect();
+    let flooders: Vec<_> = (0..spec.flood)
+        .map(|_| {
+            let (phase, addr) = (phase.clone(), spec.addr);
+            std::thread::spawn(move || {
+                let r = flood(addr, &phase);
+                if r.is_err() {
+                    phase.store(ABORT, Ordering::Relaxed);
+                }
+                r
+            })
+        })
+        .collect();
 
     let aborted = |phase: &AtomicU8| phase.load(Ordering::Relaxed) == ABORT;
     sleep_unless(spec.warmup, || aborted(&phase));
@@ -168,6 +192,18 @@ pub fn run(spec: &Spec) -> Result<Outcome, String> {
             }
         }
     }
+    let mut resets = 0;
+    for h in flooders {
+        match h.join() {
+            Ok(Ok(n)) => resets += n,
+            Ok(Err(e)) => {
+                first_err.get_or_insert(e);
+            }
+            Err(_) => {
+                first_err.get_or_insert("a flooding thread panicked".to_string());
+            }
+        }
+    }
     if let Some(e) = first_err {
         return Err(e);
     }
@@ -175,7 +211,35 @@ pub fn run(spec: &Spec) -> Result<Outcome, String> {
         (Some(a), Some(b)) => Some(b - a),
         _ => None,
     };
-    Ok(Outcome { msgs, secs, hist, server_cpu })
+    Ok(Outcome { msgs, secs, hist, server_cpu, resets })
+}
+
+/// One flooding peer: connect, send [`FLOOD_BYTES`] (never reading the echo), reset; until the
+/// run ends. Returns the connections reset while the window was measured. A write that stalls
+/// for a second (the server stopped reading: its echo filled our receive buffer) ends that
+/// connection early; a refused or failed connect fails the run.
+fn flood(addr: SocketAddr, phase: &AtomicU8) -> Result<u64, String> {
+    let chunk = vec![0x5a_u8; 64 * 1024];
+    let mut resets = 0;
+    while phase.load(Ordering::Relaxed) < DRAIN {
+        let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(|e| format!("flood: connect: {e}"))?;
+        s.set_write_timeout(Some(Duration::from_secs(1))).map_err(|e| format!("flood: set_write_timeout: {e}"))?;
+        sys::set_linger_zero(s.as_raw_fd()).map_err(|e| format!("flood: SO_LINGER: {e}"))?;
+        let mut sent = 0;
+        while sent < FLOOD_BYTES && phase.load(Ordering::Relaxed) < DRAIN {
+            match s.write(&chunk[..(FLOOD_BYTES - sent).min(chunk.len())]) {
+                Ok(k) => sent += k,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                // Timed out, or the server dropped us first: reset and go again.
+                Err(_) => break,
+            }
+        }
+        if phase.load(Ordering::Relaxed) == MEASURE {
+            resets += 1;
+        }
+        drop(s);
+    }
+    Ok(resets)
 }
 
 fn sleep_unless(d: Duration, stop: impl Fn() -> bool) {

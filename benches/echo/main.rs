@@ -18,7 +18,9 @@
 //! ours/smol (same flavor) and ours/raw-epoll as the median of the per-round ratios. Then memory
 //! per idle connection with 10 000 connections open (`--memory-conns`), twice: RSS with each
 //! server's 4 KiB buffer, and the runtime's own bytes (the idle-lean handler, `--buf 0`); `wrk`
-//! against the HTTP server (`examples/http-hello.rs`'s request handling on every runtime); and
+//! against the HTTP servers (`examples/http-hello.rs`'s request handling on every runtime, and
+//! hyper's HTTP/1 server on ours through `runtime::hyper` and on tokio through hyper-util's
+//! tokio glue, both flavors); and
 //! `docs/bench/echo-results.md` with one msgs/s plot and one CPU-per-message plot per flavor
 //! (`docs/bench/echo-{msgs-per-sec,cpu-per-msg}-{mt,ct}.svg`).
 //!
@@ -45,14 +47,17 @@ usage:
   echo [OPTIONS]                      run the comparison (the driver)
   echo server --runtime KIND [--addr HOST:PORT] [--proto echo|http] [--buf BYTES|0] [--workers N]
   echo load --addr HOST:PORT [--conns N] [--size BYTES] [--depth N] [--duration SECS] [--warmup SECS]
-            [--threads N] [--server-pid PID]
+            [--threads N] [--flood N] [--server-pid PID]
 
 driver options:
   --rounds N            rounds, servers alternating within each (default 3)
   --duration SECS       measured seconds per run (default 2)
   --warmup SECS         unmeasured seconds before it (default 0.5)
-  --workloads LIST      CONNSxSIZE[xDEPTH],... (default 1x64,64x64,1000x64,64x4K,10000x64)
-  --servers LIST        of ours-mt,tokio-mt,smol-mt,ours-ct,tokio-ct,smol-ct,raw-epoll (default all)
+  --workloads LIST      CONNSxSIZE[xDEPTH][+rstN],... (default 1x64,64x64,1000x64,64x4K,10000x64);
+                        +rstN adds N peers that each send 1 MiB and reset, over and over
+  --servers LIST        of ours-mt,tokio-mt,smol-mt,ours-ct,tokio-ct,smol-ct,raw-epoll,
+                        hyper-ours-mt,hyper-tokio-mt,hyper-ours-ct,hyper-tokio-ct (default all;
+                        raw-epoll serves only echo, the hyper-* servers only HTTP)
   --client-threads N    load-generator threads (default 1)
   --workers N           worker threads of the multi-thread runtimes (default 2)
   --buf BYTES           per-connection read buffer of every server (default 4096); 0: the
@@ -166,6 +171,7 @@ fn load_main(args: &[String]) -> Result<(), String> {
         warmup: Duration::from_millis(500),
         duration: Duration::from_secs(5),
         threads: 1,
+        flood: 0,
         server_pid: None,
     };
     while let Some(arg) = a.next() {
@@ -183,6 +189,7 @@ fn load_main(args: &[String]) -> Result<(), String> {
             "--duration" => spec.duration = a.secs(arg)?,
             "--warmup" => spec.warmup = a.secs(arg)?,
             "--threads" => spec.threads = a.num(arg)?,
+            "--flood" => spec.flood = a.num(arg)?,
             "--server-pid" => spec.server_pid = Some(a.num(arg)?),
             "--bench" => {}
             other => return Err(format!("load: unknown argument {other:?}\n{USAGE}")),
@@ -190,7 +197,7 @@ fn load_main(args: &[String]) -> Result<(), String> {
     }
     let out = loadgen::run(&spec)?;
     println!(
-        "{} conns x {} B x depth {}: {:.0} msgs/s, p50 {:.1} us, p99 {:.1} us, p99.9 {:.1} us{}",
+        "{} conns x {} B x depth {}: {:.0} msgs/s, p50 {:.1} us, p99 {:.1} us, p99.9 {:.1} us{}{}",
         spec.conns,
         spec.size,
         spec.depth,
@@ -201,38 +208,45 @@ fn load_main(args: &[String]) -> Result<(), String> {
         match out.server_cpu {
             Some(c) if out.msgs > 0 => format!(", server CPU {:.2} us/msg", c * 1e6 / out.msgs as f64),
             _ => String::new(),
-        }
+        },
+        if spec.flood > 0 { format!(", {} resets by {} flooding peers", out.resets, spec.flood) } else { String::new() }
     );
     Ok(())
 }
 
-/// A workload: connections × message size, messages in flight per connection.
+/// A workload: connections × message size, messages in flight per connection, and flooding
+/// peers that send 1 MiB and reset beside them.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub struct Workload {
     pub conns: usize,
     pub size: usize,
     pub depth: usize,
+    pub flood: usize,
 }
 
 impl Workload {
     fn parse(s: &str) -> Option<Workload> {
+        let (s, flood) = match s.split_once("+rst") {
+            Some((s, n)) => (s, n.parse().ok().filter(|&n| n > 0)?),
+            None => (s, 0),
+        };
         let parts: Vec<&str> = s.split('x').collect();
         let (c, sz, d) = match parts.as_slice() {
             [c, sz] => (c, sz, "1"),
             [c, sz, d] => (c, sz, *d),
             _ => return None,
         };
-        let w = Workload { conns: c.parse().ok()?, size: parse_size(sz)?, depth: d.parse().ok()? };
+        let w = Workload { conns: c.parse().ok()?, size: parse_size(sz)?, depth: d.parse().ok()?, flood };
         (w.conns > 0 && w.depth > 0).then_some(w)
     }
 
     pub fn label(&self) -> String {
         let size = if self.size % 1024 == 0 { format!("{} KiB", self.size / 1024) } else { format!("{} B", self.size) };
         let conns = if self.conns >= 1000 { format!("{} {:03}", self.conns / 1000, self.conns % 1000) } else { self.conns.to_string() };
-        if self.depth == 1 {
-            format!("{conns} x {size}")
-        } else {
-            format!("{conns} x {size}, {} in flight", self.depth)
+        let base = if self.depth == 1 { format!("{conns} x {size}") } else { format!("{conns} x {size}, {} in flight", self.depth) };
+        match self.flood {
+            0 => base,
+            n => format!("{base} + {n} peers sending 1 MiB and resetting"),
         }
     }
 }
@@ -309,12 +323,12 @@ fn driver_main(args: &[String]) -> Result<(), String> {
     }
     if smoke {
         println!(
-            "echo: no --bench flag: smoke test (1 round, 4 x 64 B, 0.2 s per server); `cargo bench -p runtime-benches --bench echo` runs the comparison"
+            "echo: no --bench flag: smoke test (1 round, 4 x 64 B and 1 x 64 B beside 2 resetting peers, 0.2 s per server; a few HTTP requests to every HTTP server); `cargo bench -p runtime-benches --bench echo` runs the comparison"
         );
         cfg.rounds = 1;
         cfg.duration = Duration::from_millis(200);
         cfg.warmup = Duration::from_millis(50);
-        cfg.workloads = vec![Workload { conns: 4, size: 64, depth: 2 }];
+        cfg.workloads = vec![Workload { conns: 4, size: 64, depth: 2, flood: 0 }, Workload { conns: 1, size: 64, depth: 1, flood: 2 }];
         cfg.memory = false;
         cfg.http = false;
         cfg.out = None;
@@ -326,6 +340,12 @@ fn driver_main(args: &[String]) -> Result<(), String> {
     }
     let started = Instant::now();
     let mut results = report::Results::new(&cfg);
+    if smoke {
+        http_smoke(&cfg)?;
+    }
+    if !cfg.servers.iter().any(|k| k.speaks_echo()) {
+        cfg.workloads.clear(); // only HTTP servers were asked for
+    }
     for w in cfg.workloads.clone() {
         let samples = run_workload(&cfg, w)?;
         report::print_echo(&samples);
@@ -424,10 +444,11 @@ fn run_workload(cfg: &Config, w: Workload) -> Result<Vec<Vec<Sample>>, String> {
         cfg.duration.as_secs_f64(),
         cfg.warmup.as_secs_f64()
     );
+    let servers: Vec<Kind> = cfg.servers.iter().copied().filter(|k| k.speaks_echo()).collect();
     let mut rounds = Vec::new();
     for r in 0..cfg.rounds {
         let mut samples = Vec::new();
-        for kind in round_order(&cfg.servers, r) {
+        for kind in round_order(&servers, r) {
             let server = Server::start(kind, Proto::Echo, cfg.buf, cfg)?;
             let spec = loadgen::Spec {
                 addr: server.addr,
@@ -437,6 +458,7 @@ fn run_workload(cfg: &Config, w: Workload) -> Result<Vec<Vec<Sample>>, String> {
                 warmup: cfg.warmup,
                 duration: cfg.duration,
                 threads: cfg.client_threads,
+                flood: w.flood,
                 server_pid: Some(server.pid()),
             };
             let out = loadgen::run(&spec).map_err(|e| format!("{} against {}, round {}: {e}", w.label(), kind.name(), r + 1))?;
@@ -449,13 +471,14 @@ fn run_workload(cfg: &Config, w: Workload) -> Result<Vec<Vec<Sample>>, String> {
                 cpu_us: out.server_cpu.filter(|_| out.msgs > 0).map(|c| c * 1e6 / out.msgs as f64),
             };
             eprintln!(
-                "   round {} {:<9} {:>10.0} msgs/s  p50 {:>8.1} us  p99 {:>8.1} us  cpu {}",
+                "   round {} {:<14} {:>10.0} msgs/s  p50 {:>8.1} us  p99 {:>8.1} us  cpu {}{}",
                 r + 1,
                 kind.name(),
                 s.rate,
                 s.p50_us,
                 s.p99_us,
-                s.cpu_us.map_or("-".into(), |c| format!("{c:.2} us/msg"))
+                s.cpu_us.map_or("-".into(), |c| format!("{c:.2} us/msg")),
+                if w.flood > 0 { format!("  {} resets", out.resets) } else { String::new() }
             );
             samples.push(s);
         }
@@ -488,7 +511,7 @@ fn memory(cfg: &Config) -> Result<Memory, String> {
         "\n== memory per idle connection, {n} connections open: RSS with a {} B buffer each, and the runtime's own (idle-lean handler)",
         cfg.buf
     );
-    let kinds: Vec<Kind> = cfg.servers.iter().copied().filter(|k| *k != Kind::RawEpoll).collect();
+    let kinds: Vec<Kind> = cfg.servers.iter().copied().filter(|k| k.speaks_echo() && *k != Kind::RawEpoll).collect();
     let mut out = Memory {
         conns: n,
         buf: cfg.buf,
@@ -539,7 +562,7 @@ fn idle_bytes_per_conn(cfg: &Config, kind: Kind, buf: usize, round: usize) -> Re
     let after = sys::rss_bytes(server.pid()).ok_or("cannot read VmRSS")?;
     let per = (after as f64 - before as f64) / n as f64;
     eprintln!(
-        "   round {} {:<9} {:<12} RSS {:.1} MiB -> {:.1} MiB: {per:.0} B per connection",
+        "   round {} {:<14} {:<12} RSS {:.1} MiB -> {:.1} MiB: {per:.0} B per connection",
         round + 1,
         kind.name(),
         if buf == 0 { "idle-lean".to_string() } else { format!("{buf} B buffer") },
@@ -569,7 +592,7 @@ fn http(cfg: &Config) -> Result<Http, String> {
         ),
     )
     .map_err(|e| format!("writing the wrk script: {e}"))?;
-    let kinds: Vec<Kind> = cfg.servers.iter().copied().filter(|k| *k != Kind::RawEpoll).collect();
+    let kinds: Vec<Kind> = cfg.servers.iter().copied().filter(|k| k.speaks_http()).collect();
     let secs = cfg.duration.as_secs().max(2);
     let mut all = Vec::new();
     for (label, pipelined) in
@@ -594,7 +617,7 @@ fn http(cfg: &Config) -> Result<Http, String> {
                 let s = parse_wrk(kind, &text, cpu0.zip(cpu1).map(|(a, b)| b - a))
                     .ok_or(format!("could not read wrk's output against {}:\n{text}", kind.name()))?;
                 eprintln!(
-                    "   round {} {:<9} {:>10.0} req/s  p50 {:>8.1} us  p99 {:>8.1} us",
+                    "   round {} {:<14} {:>10.0} req/s  p50 {:>8.1} us  p99 {:>8.1} us",
                     r + 1,
                     kind.name(),
                     s.rate,
@@ -609,6 +632,40 @@ fn http(cfg: &Config) -> Result<Http, String> {
     }
     let _ = std::fs::remove_file(&script);
     Ok(all)
+}
+
+/// The smoke test's HTTP part (no wrk): every HTTP server of `cfg.servers` answers two
+/// keep-alive requests and then two pipelined ones on one connection, each with `200 OK` and
+/// the http-hello body.
+fn http_smoke(cfg: &Config) -> Result<(), String> {
+    const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
+    let body = std::str::from_utf8(http_hello::http1::BODY).map_err(|e| e.to_string())?;
+    for kind in cfg.servers.iter().copied().filter(|k| k.speaks_http()) {
+        let server = Server::start(kind, Proto::Http, cfg.buf, cfg)?;
+        let fail = |what: String| format!("http smoke test against {}: {what}", kind.name());
+        let mut stream = std::net::TcpStream::connect(server.addr).map_err(|e| fail(format!("connect: {e}")))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| fail(e.to_string()))?;
+        let mut answered = 0;
+        let mut text = String::new();
+        for batch in [1, 1, 2] {
+            stream.write_all(&REQUEST.repeat(batch)).map_err(|e| fail(format!("write: {e}")))?;
+            answered += batch;
+            // Read until every response so far has arrived whole (each ends with the body).
+            let mut buf = [0u8; 4096];
+            while text.matches(body).count() < answered {
+                let n = stream.read(&mut buf).map_err(|e| fail(format!("read: {e} (after {text:?})")))?;
+                if n == 0 {
+                    return Err(fail(format!("the connection closed after {text:?}")));
+                }
+                text.push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        }
+        if text.matches("HTTP/1.1 200 OK\r\n").count() != answered {
+            return Err(fail(format!("expected {answered} responses 200 OK, got {text:?}")));
+        }
+        println!("   {:<14} answered {answered} requests (keep-alive and pipelined)", kind.name());
+    }
+    Ok(())
 }
 
 /// Reads requests/s, the latency distribution and the request count from wrk's report; a run

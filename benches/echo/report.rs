@@ -43,14 +43,16 @@ pub fn spread(mut v: Vec<f64>) -> Option<Spread> {
 }
 
 /// The pairs compared, ours first: each peer runtime of the same flavor, then the raw-epoll
-/// ceiling.
-const PAIRS: [(Kind, Kind); 6] = [
+/// ceiling; hyper on ours against hyper on tokio (HTTP only).
+const PAIRS: [(Kind, Kind); 8] = [
     (Kind::OursMt, Kind::TokioMt),
     (Kind::OursMt, Kind::SmolMt),
     (Kind::OursMt, Kind::RawEpoll),
     (Kind::OursCt, Kind::TokioCt),
     (Kind::OursCt, Kind::SmolCt),
     (Kind::OursCt, Kind::RawEpoll),
+    (Kind::HyperOursMt, Kind::HyperTokioMt),
+    (Kind::HyperOursCt, Kind::HyperTokioCt),
 ];
 
 /// The two flavors a plot covers: (title, file suffix, servers).
@@ -188,7 +190,7 @@ const REQS: Unit = Unit { rate: "req/s", one: "req" };
 /// A table of servers and the ratio lines under it.
 fn print_table(rounds: &[Vec<Sample>], unit: Unit) {
     println!(
-        "{:<10} {:>24} {:>9} {:>9} {:>14}",
+        "{:<14} {:>24} {:>9} {:>9} {:>14}",
         "server",
         format!("{} (min-max)", unit.rate),
         "p50",
@@ -197,7 +199,7 @@ fn print_table(rounds: &[Vec<Sample>], unit: Unit) {
     );
     for r in rows(rounds) {
         println!(
-            "{:<10} {:>24} {:>9} {:>9} {:>14}",
+            "{:<14} {:>24} {:>9} {:>9} {:>14}",
             r.kind.name(),
             r.rate_text(),
             fmt_us(r.p50.median),
@@ -207,7 +209,7 @@ fn print_table(rounds: &[Vec<Sample>], unit: Unit) {
     }
     for p in pair_ratios(rounds) {
         println!(
-            "{:>9} / {:<9} {} {:<20} p99 {:<20} CPU/{} {}",
+            "{:>14} / {:<14} {} {:<20} p99 {:<20} CPU/{} {}",
             p.ours.name(),
             p.peer.name(),
             unit.rate,
@@ -395,7 +397,7 @@ pub fn write(cfg: &Config, res: &Results, dir: &Path) -> Result<(), String> {
         }
     }
     if !res.http.is_empty() {
-        let _ = writeln!(md, "\n## HTTP: wrk against the http-hello handler\n");
+        let _ = writeln!(md, "\n## HTTP: wrk against the http-hello handler, and against hyper's HTTP/1 server on ours and on tokio\n");
         let sets: Vec<(String, &Vec<Vec<Sample>>)> = res.http.iter().map(|(l, r)| (l.clone(), r)).collect();
         md_tables(&mut md, REQS, &sets);
     }
@@ -413,7 +415,7 @@ fn file_name(p: &Path) -> String {
 }
 
 /// One color per runtime, the same in every plot: ours red, tokio blue, smol green, raw-epoll
-/// grey.
+/// grey (hyper's servers, HTTP only, are in no plot today: darker shades of their runtime's).
 fn color(k: Kind) -> plotters::style::RGBColor {
     use plotters::style::RGBColor;
     match k {
@@ -421,6 +423,8 @@ fn color(k: Kind) -> plotters::style::RGBColor {
         Kind::TokioMt | Kind::TokioCt => RGBColor(30, 90, 200),
         Kind::SmolMt | Kind::SmolCt => RGBColor(40, 150, 70),
         Kind::RawEpoll => RGBColor(110, 110, 110),
+        Kind::HyperOursMt | Kind::HyperOursCt => RGBColor(130, 20, 20),
+        Kind::HyperTokioMt | Kind::HyperTokioCt => RGBColor(20, 55, 130),
     }
 }
 

@@ -12,6 +12,14 @@
 //! | `ours-ct`, `tokio-ct` | the current-thread runtime: everything on the main thread |
 //! | `smol-ct` | a `smol::LocalExecutor` run by `smol::block_on` on the main thread |
 //!
+//! HTTP only, hyper's HTTP/1 server (`hyper_server!`, one source for both) on each runtime with
+//! its own hyper glue, answering what the `http-hello` handler answers:
+//!
+//! | kind | glue | threads |
+//! |---|---|---|
+//! | `hyper-ours-mt`, `hyper-ours-ct` | `runtime::hyper::{Io, Timer}` | as `ours-mt`, `ours-ct` |
+//! | `hyper-tokio-mt`, `hyper-tokio-ct` | hyper-util's `rt::{TokioIo, TokioTimer}` | as `tokio-mt`, `tokio-ct` |
+//!
 //! With `--buf 0` the echo handler is idle-lean: it awaits `readable()` before it allocates a
 //! buffer, reads without waiting (`try_read`), and frees the buffer before it waits again, so an
 //! idle connection costs only what the runtime itself keeps for it (its task and its I/O
@@ -20,6 +28,7 @@
 //! next `readable()` returns at once and an awaited `read` would then sleep holding the buffer.
 
 use crate::sys::{self, Epoll};
+use std::convert::Infallible;
 use std::future::Future;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -35,11 +44,27 @@ pub enum Kind {
     SmolMt,
     SmolCt,
     RawEpoll,
+    HyperOursMt,
+    HyperTokioMt,
+    HyperOursCt,
+    HyperTokioCt,
 }
 
 /// Every server, in the order the driver runs them in odd rounds (reversed in even ones) and
 /// the tables list them.
-pub const ALL: [Kind; 7] = [Kind::OursMt, Kind::TokioMt, Kind::SmolMt, Kind::OursCt, Kind::TokioCt, Kind::SmolCt, Kind::RawEpoll];
+pub const ALL: [Kind; 11] = [
+    Kind::OursMt,
+    Kind::TokioMt,
+    Kind::SmolMt,
+    Kind::OursCt,
+    Kind::TokioCt,
+    Kind::SmolCt,
+    Kind::RawEpoll,
+    Kind::HyperOursMt,
+    Kind::HyperTokioMt,
+    Kind::HyperOursCt,
+    Kind::HyperTokioCt,
+];
 
 impl Kind {
     pub fn name(self) -> &'static str {
@@ -51,7 +76,21 @@ impl Kind {
             Kind::SmolMt => "smol-mt",
             Kind::SmolCt => "smol-ct",
             Kind::RawEpoll => "raw-epoll",
+            Kind::HyperOursMt => "hyper-ours-mt",
+            Kind::HyperTokioMt => "hyper-tokio-mt",
+            Kind::HyperOursCt => "hyper-ours-ct",
+            Kind::HyperTokioCt => "hyper-tokio-ct",
         }
+    }
+
+    /// Whether it serves the echo protocol (the hyper servers speak only HTTP).
+    pub fn speaks_echo(self) -> bool {
+        !matches!(self, Kind::HyperOursMt | Kind::HyperTokioMt | Kind::HyperOursCt | Kind::HyperTokioCt)
+    }
+
+    /// Whether it serves HTTP (raw-epoll speaks only echo).
+    pub fn speaks_http(self) -> bool {
+        self != Kind::RawEpoll
     }
 
     pub fn parse(s: &str) -> Option<Kind> {
@@ -68,6 +107,8 @@ impl Kind {
         match self {
             Kind::OursMt => &[Kind::TokioMt, Kind::SmolMt],
             Kind::OursCt => &[Kind::TokioCt, Kind::SmolCt],
+            Kind::HyperOursMt => &[Kind::HyperTokioMt],
+            Kind::HyperOursCt => &[Kind::HyperTokioCt],
             _ => &[],
         }
     }
@@ -193,6 +234,77 @@ runtime_servers!(mod tokio_rt, net = tokio::net, io = tokio::io, spawn = super::
 runtime_servers!(mod smol_mt, net = smol::net, io = smol::io, spawn = super::glue::smol_shared, sleep = smol::Timer::after, lean = super::glue::smol_lean);
 runtime_servers!(mod smol_ct, net = smol::net, io = smol::io, spawn = super::glue::smol_local, sleep = smol::Timer::after, lean = super::glue::smol_lean);
 
+/// hyper's HTTP/1 server, once, for a runtime given by its `net` module, how a stream goes under
+/// hyper (`io`), its hyper `Timer`, `spawn` and `sleep`. The timer is set as a server in
+/// production sets it, so hyper's default 30 s header-read timeout is armed on every request
+/// head, on both runtimes.
+macro_rules! hyper_server {
+    (
+        mod $m:ident,
+        net = $($net:ident)::+,
+        io = $io:path,
+        timer = $timer:path,
+        spawn = $spawn:path,
+        sleep = $sleep:path $(,)?
+    ) => {
+        pub mod $m {
+            use hyper::server::conn::http1;
+            use $($net)::+::TcpListener;
+            use std::time::Duration;
+
+            /// Accepts until the process is killed.
+            pub async fn serve(addr: std::net::SocketAddr) -> std::io::Result<()> {
+                let listener = TcpListener::bind(addr).await?;
+                super::announce(listener.local_addr()?);
+                loop {
+                    match listener.accept().await {
+                        Ok((stream, _)) => {
+                            let _ = stream.set_nodelay(true);
+                            $spawn(async move {
+                                let service = hyper::service::service_fn(super::hyper_hello);
+                                let _ = http1::Builder::new().timer($timer()).serve_connection($io(stream), service).await;
+                            });
+                        }
+                        Err(e) => {
+                            eprintln!("bench server: accept: {e}");
+                            $sleep(Duration::from_millis(1)).await;
+                        }
+                    }
+                }
+            }
+        }
+    };
+}
+
+hyper_server!(
+    mod hyper_ours,
+    net = runtime::net,
+    io = runtime::hyper::Io::new,
+    timer = runtime::hyper::Timer::new,
+    spawn = super::glue::ours,
+    sleep = runtime::time::sleep,
+);
+hyper_server!(
+    mod hyper_tokio,
+    net = tokio::net,
+    io = hyper_util::rt::TokioIo::new,
+    timer = hyper_util::rt::TokioTimer::new,
+    spawn = super::glue::tokio,
+    sleep = tokio::time::sleep,
+);
+
+/// What `http-hello` answers to every well-formed request: `200 OK`, `Content-Type:
+/// text/plain` and [`BODY`](crate::http_hello::http1::BODY) (hyper adds `Date` and
+/// `Content-Length`).
+async fn hyper_hello(
+    _: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<http_body_util::Full<hyper::body::Bytes>>, Infallible> {
+    let body = http_body_util::Full::new(hyper::body::Bytes::from_static(crate::http_hello::http1::BODY));
+    let mut response = hyper::Response::new(body);
+    response.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/plain"));
+    Ok(response)
+}
+
 /// What differs between the runtimes beyond their module paths: how each spawns a connection
 /// task it never joins, smol's executors, and the idle-lean handler's stream and read.
 mod glue {
@@ -272,19 +384,24 @@ mod glue {
 /// Runs a server until the process is killed; `buf_size` 0 is the idle-lean echo handler.
 pub fn run(kind: Kind, addr: SocketAddr, proto: Proto, buf_size: usize, workers: usize) -> io::Result<()> {
     sys::raise_nofile()?;
+    match proto {
+        Proto::Echo if !kind.speaks_echo() => return Err(io::Error::new(ErrorKind::InvalidInput, "it serves HTTP only (--proto http)")),
+        Proto::Http if !kind.speaks_http() => return Err(io::Error::new(ErrorKind::InvalidInput, "it serves the echo protocol only")),
+        _ => {}
+    }
+    let ours_mt = || runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build();
+    let ours_ct = || runtime::Builder::new_current_thread().enable_all().build();
+    let tokio_mt = || tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build();
+    let tokio_ct = || tokio::runtime::Builder::new_current_thread().enable_all().build();
     match kind {
-        Kind::OursMt => {
-            runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build()?.block_on(ours::serve(addr, proto, buf_size))
-        }
-        Kind::OursCt => runtime::Builder::new_current_thread().enable_all().build()?.block_on(ours::serve(addr, proto, buf_size)),
-        Kind::TokioMt => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .enable_all()
-            .build()?
-            .block_on(tokio_rt::serve(addr, proto, buf_size)),
-        Kind::TokioCt => {
-            tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(tokio_rt::serve(addr, proto, buf_size))
-        }
+        Kind::OursMt => ours_mt()?.block_on(ours::serve(addr, proto, buf_size)),
+        Kind::OursCt => ours_ct()?.block_on(ours::serve(addr, proto, buf_size)),
+        Kind::TokioMt => tokio_mt()?.block_on(tokio_rt::serve(addr, proto, buf_size)),
+        Kind::TokioCt => tokio_ct()?.block_on(tokio_rt::serve(addr, proto, buf_size)),
+        Kind::HyperOursMt => ours_mt()?.block_on(hyper_ours::serve(addr)),
+        Kind::HyperOursCt => ours_ct()?.block_on(hyper_ours::serve(addr)),
+        Kind::HyperTokioMt => tokio_mt()?.block_on(hyper_tokio::serve(addr)),
+        Kind::HyperTokioCt => tokio_ct()?.block_on(hyper_tokio::serve(addr)),
         Kind::SmolMt => {
             for i in 0..workers {
                 std::thread::Builder::new()
@@ -294,10 +411,7 @@ pub fn run(kind: Kind, addr: SocketAddr, proto: Proto, buf_size: usize, workers:
             smol::block_on(smol_mt::serve(addr, proto, buf_size))
         }
         Kind::SmolCt => glue::SMOL_LOCAL.with(|ex| smol::block_on(ex.run(smol_ct::serve(addr, proto, buf_size)))),
-        Kind::RawEpoll => match proto {
-            Proto::Echo => raw_epoll(addr, if buf_size == 0 { LEAN_CHUNK } else { buf_size }),
-            Proto::Http => Err(io::Error::new(ErrorKind::InvalidInput, "raw-epoll serves the echo protocol only")),
-        },
+        Kind::RawEpoll => raw_epoll(addr, if buf_size == 0 { LEAN_CHUNK } else { buf_size }),
     }
 }
 

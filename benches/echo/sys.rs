@@ -61,6 +61,26 @@ pub fn empty_events(n: usize) -> Vec<libc::epoll_event> {
 }
 
 /// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns the new soft limit.
+/// `SO_LINGER` with a zero timeout: closing the socket then sends a reset, not a FIN.
+pub fn set_linger_zero(fd: RawFd) -> io::Result<()> {
+    let lin = libc::linger { l_onoff: 1, l_linger: 0 };
+    // SAFETY: `lin` is a valid `linger` that outlives the call and the length passed is its size.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&lin as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 pub fn raise_nofile() -> io::Result<u64> {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: `lim` is a valid rlimit for the kernel to fill.

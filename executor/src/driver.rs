@@ -68,7 +68,8 @@ impl Driver {
         let clock = Arc::new(clock);
         let ep = EventPoll::new()?;
         let unpark = Arc::new(ep.user_event(UNPARK)?);
-        let timers = Timers::new(shards, Unpark(unpark.clone()), clock);
+        let wake = unpark.clone();
+        let timers = Timers::new(shards, Box::new(move || wake.trigger()), clock);
         Ok(Driver { ep, unpark, timers, registry: Registry::new() })
     }
 
@@ -102,6 +103,19 @@ impl Driver {
         self.registry.shutdown();
     }
 
+    /// Fails every pending and later timer of this runtime (held outside it, or polled by a
+    /// `Handle::block_on` after the shutdown): their polls panic instead of waiting for ever.
+    pub(crate) fn shutdown_timers(&self) {
+        self.timers.shutdown().into_iter().for_each(Waker::wake);
+    }
+
+    /// Whether nothing waits on the driver: no registration, no timer. A poll that must not
+    /// block then has nothing to collect, and is skipped (no lock, no system call); wake-ups
+    /// from other threads reach the schedulers' queues without it.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.registry.is_empty() && self.timers.is_empty()
+    }
+
     /// Ends the current or the next [`park`](Self::park) (an edge-triggered user event: no
     /// system call unless a thread sleeps in the driver, one eventfd write if it does).
     pub(crate) fn unpark(&self) {
@@ -133,16 +147,20 @@ impl Driver {
     /// unpark), moves the clock to the nearest timer instead of sleeping until it. Without a
     /// timer it sleeps as usual (a wake-up or an event ends it).
     pub(crate) fn park(&self, timeout: Option<Duration>, max_io: usize) -> io::Result<()> {
+        if timeout == Some(Duration::ZERO) && self.is_idle() {
+            return Ok(());
+        }
         let clock = self.timers.clock();
         let advance_to =
             if max_io != 0 && timeout != Some(Duration::ZERO) && clock.can_auto_advance() { self.timers.next_deadline() } else { None };
         let timeout = if max_io == 0 || advance_to.is_some() { Some(Duration::ZERO) } else { timeout };
         let (timeout, parked) = self.timers.begin_park(timeout);
-        let mut wake = WAKE_LIST.take();
+        // A fresh list if the thread's locals are being destroyed.
+        let mut wake = WAKE_LIST.try_with(Cell::take).unwrap_or_default();
         if max_io == 0 {
             self.timers.end_park(parked, &mut wake);
             wake.drain(..).for_each(Waker::wake);
-            WAKE_LIST.set(wake);
+            let _ = WAKE_LIST.try_with(|l| l.set(wake));
             return Ok(());
         }
         let mut registry = None;
@@ -164,11 +182,45 @@ impl Driver {
         // Leave the parked set and take the expired timers; wake everything after the locks.
         self.timers.end_park(parked, &mut wake);
         wake.drain(..).for_each(Waker::wake);
-        WAKE_LIST.set(wake);
+        let _ = WAKE_LIST.try_with(|l| l.set(wake));
         match res {
             Ok(_) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
             Err(e) => Err(e),
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use crate::runtime::Builder;
+    use crate::time::Instant;
+    use std::time::Duration;
+
+    #[test]
+    fn the_driver_is_idle_only_without_registrations_and_timers() {
+        let rt = Builder::new_current_thread().build().unwrap();
+        let driver = rt.handle().driver();
+        assert!(driver.is_idle());
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&a);
+        let (token, _io) = driver.register(fd, crate::io::Interest::READABLE).unwrap();
+        assert!(!driver.is_idle());
+        driver.deregister(fd, token);
+        assert!(driver.is_idle());
+        let key = driver.timers().insert(Instant::now() + Duration::from_secs(60), std::task::Waker::noop().clone()).unwrap();
+        assert!(!driver.is_idle());
+        driver.timers().remove(key);
+        assert!(driver.is_idle());
+        // A fired timer no longer counts.
+        driver.timers().insert(Instant::now(), std::task::Waker::noop().clone()).unwrap();
+        for _ in 0..100 {
+            // A park may end early (an unpark left over): park until the timer has fired.
+            driver.park(Some(Duration::from_millis(5)), super::HARVEST).unwrap();
+            if driver.is_idle() {
+                return;
+            }
+        }
+        panic!("the fired timer is still counted");
     }
 }

@@ -90,24 +90,36 @@ fn every_listener_of_a_signal_is_woken() {
 }
 
 #[test]
-fn a_signal_delivered_before_a_listener_exists_is_not_seen_by_it() {
-    let rt = current_thread();
-    rt.block_on(async {
-        // Install the handler, then let its only listener go.
-        drop(signal(SignalKind::hangup()).unwrap());
-        raise(libc::SIGHUP);
-        let mut late = signal(SignalKind::hangup()).unwrap();
-        // Give the reactor a chance to report the notifier's readiness: still nothing.
-        executor::task::yield_now().await;
-        assert!(!has_delivery(&mut late).await);
-        raise(libc::SIGHUP);
-        assert_eq!(bounded(late.recv()).await, Some(()));
-        // Deliveries coalesce; once seen, nothing is left over.
-        raise(libc::SIGHUP);
-        raise(libc::SIGHUP);
-        assert_eq!(bounded(late.recv()).await, Some(()));
-        assert!(!has_delivery(&mut late).await);
-    });
+fn a_signal_that_reached_no_listener_is_seen_by_the_next_listener_on_both_flavors() {
+    for (rt, signum, kind) in
+        [(current_thread(), libc::SIGHUP, SignalKind::hangup()), (multi_thread(), libc::SIGTERM, SignalKind::terminate())]
+    {
+        rt.block_on(async {
+            // Install the handler, then let its only listener go: the next delivery reaches
+            // nobody, and is kept for the next listener (as tokio's global registry does).
+            drop(signal(kind).unwrap());
+            raise(signum);
+            let mut late = signal(kind).unwrap();
+            assert_eq!(bounded(late.recv()).await, Some(()));
+            assert!(!has_delivery(&mut late).await, "seen once");
+            // Deliveries coalesce; once seen, nothing is left over.
+            raise(signum);
+            raise(signum);
+            assert_eq!(bounded(late.recv()).await, Some(()));
+            assert!(!has_delivery(&mut late).await);
+            // While a listener exists a delivery is its own: a listener created after the
+            // delivery does not see it.
+            raise(signum);
+            let mut later = signal(kind).unwrap();
+            executor::task::yield_now().await;
+            assert!(!has_delivery(&mut later).await);
+            assert_eq!(bounded(late.recv()).await, Some(()));
+            // Both see the next one.
+            raise(signum);
+            assert_eq!(bounded(later.recv()).await, Some(()));
+            assert_eq!(bounded(late.recv()).await, Some(()));
+        });
+    }
 }
 
 #[test]

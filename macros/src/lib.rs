@@ -7,13 +7,15 @@
 //! #[runtime::test]                                   // current-thread by default
 //! #[runtime::test(flavor = "multi_thread", worker_threads = 2)]
 //! #[runtime::test(start_paused = true)]                 // time paused (current-thread only)
+//! #[rt::main(crate = "rt")]                          // the runtime renamed in Cargo.toml
+//! #[runtime::main(name = "my-service")]             // the runtime's name (`Handle::name`)
 //! ```
 //!
 //! The function body becomes an `async` block driven by `Runtime::block_on`; the return type is
-//! kept, so `async fn main() -> Result<(), E>` works. Misuse is a compile error that points at
-//! the offending tokens: a function that is not `async`, an unknown option, a bad value, a
-//! `worker_threads` on a current-thread runtime, `start_paused` on a multi-thread one, arguments
-//! to `main`.
+//! kept, so `async fn main() -> Result<(), E>` works, and so does `async fn main() -> !` (a
+//! server that never returns). Misuse is a compile error that points at the offending tokens: a
+//! function that is not `async`, an unknown option, a bad value, a `worker_threads` on a
+//! current-thread runtime, `start_paused` on a multi-thread one, arguments to `main`.
 #![deny(missing_docs)]
 
 mod join;
@@ -31,7 +33,9 @@ use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
 ///
 /// Options: `flavor = "multi_thread" | "current_thread"`, `worker_threads = N` (multi-thread),
 /// `start_paused = true | false` (current-thread: the clock starts paused, see
-/// `runtime::time::pause`).
+/// `runtime::time::pause`), `name = "…"` (the runtime's name), `crate = "path"` (where the
+/// runtime crate is, when it is not `::runtime`: a dependency renamed in `Cargo.toml`, or a
+/// re-export).
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args.into(), item.into(), Kind::Main).into()
@@ -41,7 +45,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Options: `flavor = "multi_thread" | "current_thread"`, `worker_threads = N` (multi-thread),
 /// `start_paused = true | false` (current-thread: the clock starts paused and an idle runtime
-/// jumps to its next timer, so a test with a 10 s timeout runs in microseconds).
+/// jumps to its next timer, so a test with a 10 s timeout runs in microseconds), `name = "…"`
+/// (the runtime's name), `crate = "path"` (as for [`main`](macro@main)).
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args.into(), item.into(), Kind::Test).into()
@@ -87,6 +92,9 @@ struct Config {
     flavor: Flavor,
     worker_threads: Option<(usize, Span)>,
     start_paused: Option<(bool, Span)>,
+    /// The runtime crate's path in the user's crate: `::runtime` unless `crate = "…"` says.
+    krate: syn::Path,
+    name: Option<String>,
 }
 
 fn expand(args: TokenStream2, item: TokenStream2, kind: Kind) -> TokenStream2 {
@@ -122,6 +130,8 @@ fn check(args: &TokenStream2, func: &ItemFn, kind: Kind) -> syn::Result<Config> 
         flavor: if kind == Kind::Main { Flavor::MultiThread } else { Flavor::CurrentThread },
         worker_threads: None,
         start_paused: None,
+        krate: syn::parse_quote!(::runtime),
+        name: None,
     };
     let mut flavor_set = false;
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args.clone())?;
@@ -164,10 +174,26 @@ fn check(args: &TokenStream2, func: &ItemFn, kind: Kind) -> syn::Result<Config> 
                 };
                 config.start_paused = Some((b.value, nv.value.span()));
             }
+            "crate" => {
+                let value = lit_str(&nv.value, "`crate` must be a string naming the runtime crate's path, e.g. `crate = \"rt\"`")?;
+                config.krate = syn::parse_str(&value).map_err(|_| {
+                    syn::Error::new(
+                        nv.value.span(),
+                        format!("`crate = \"{value}\"` is not a path: expected e.g. \"rt\" or \"my_crate::rt\""),
+                    )
+                })?;
+            }
+            "name" => {
+                let value = lit_str(&nv.value, "`name` must be a string: the runtime's name")?;
+                if value.trim().is_empty() {
+                    return Err(syn::Error::new(nv.value.span(), "`name` cannot be empty"));
+                }
+                config.name = Some(value);
+            }
             _ => {
                 return Err(syn::Error::new(
                     nv.path.span(),
-                    format!("unknown option `{name}`: expected `flavor`, `worker_threads` or `start_paused`"),
+                    format!("unknown option `{name}`: expected `flavor`, `worker_threads`, `start_paused`, `name` or `crate`"),
                 ));
             }
         }
@@ -195,9 +221,10 @@ fn lit_str(expr: &Expr, msg: &str) -> syn::Result<String> {
 
 fn build(func: &mut ItemFn, config: &Config, kind: Kind) -> TokenStream2 {
     let span = func.sig.fn_token.span();
+    let krate = &config.krate;
     let mut builder = match config.flavor {
-        Flavor::CurrentThread => quote_spanned! {span=> ::runtime::Builder::new_current_thread() },
-        Flavor::MultiThread => quote_spanned! {span=> ::runtime::Builder::new_multi_thread() },
+        Flavor::CurrentThread => quote_spanned! {span=> #krate::Builder::new_current_thread() },
+        Flavor::MultiThread => quote_spanned! {span=> #krate::Builder::new_multi_thread() },
     };
     if let Some((n, _)) = config.worker_threads {
         builder = quote! { #builder.worker_threads(#n) };
@@ -205,24 +232,44 @@ fn build(func: &mut ItemFn, config: &Config, kind: Kind) -> TokenStream2 {
     if let Some((paused, _)) = config.start_paused {
         builder = quote! { #builder.start_paused(#paused) };
     }
+    if let Some(name) = &config.name {
+        builder = quote! { #builder.name(#name) };
+    }
     func.sig.asyncness = None;
     let body = &func.block;
-    let output = match &func.sig.output {
-        syn::ReturnType::Default => quote! { () },
-        syn::ReturnType::Type(_, ty) => quote! { #ty },
-    };
-    // The coercion to `dyn Future<Output = #output>` gives the async block its output type, so
-    // `?` in the body converts errors into the declared return type.
-    let new_block: syn::Block = syn::parse_quote! {
-        {
-            let body = async move #body;
-            let mut body = ::core::pin::pin!(body);
-            let body: ::core::pin::Pin<&mut dyn ::core::future::Future<Output = #output>> = body.as_mut();
-            #builder
-                .enable_all()
-                .build()
-                .expect("failed to build the runtime")
-                .block_on(body)
+    let new_block: syn::Block = match &func.sig.output {
+        // `!` cannot be named as a future's output on stable Rust: the body's type is inferred
+        // from the `return` instead (the async block never completes).
+        syn::ReturnType::Type(_, ty) if matches!(**ty, syn::Type::Never(_)) => syn::parse_quote! {
+            {
+                let body = async move #body;
+                #[allow(clippy::needless_return, clippy::diverging_sub_expression)]
+                return #builder
+                    .enable_all()
+                    .build()
+                    .expect("failed to build the runtime")
+                    .block_on(body);
+            }
+        },
+        output => {
+            let output = match output {
+                syn::ReturnType::Default => quote! { () },
+                syn::ReturnType::Type(_, ty) => quote! { #ty },
+            };
+            // The coercion to `dyn Future<Output = #output>` gives the async block its output
+            // type, so `?` in the body converts errors into the declared return type.
+            syn::parse_quote! {
+                {
+                    let body = async move #body;
+                    let mut body = ::core::pin::pin!(body);
+                    let body: ::core::pin::Pin<&mut dyn ::core::future::Future<Output = #output>> = body.as_mut();
+                    #builder
+                        .enable_all()
+                        .build()
+                        .expect("failed to build the runtime")
+                        .block_on(body)
+                }
+            }
         }
     };
     *func.block = new_block;

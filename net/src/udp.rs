@@ -9,7 +9,7 @@
 use crate::addr::{each_addr, first_addr, resolve, ToSocketAddrs};
 use executor::io::unix::AsyncFd;
 use executor::io::{Interest, Ready};
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -127,6 +127,19 @@ impl UdpSocket {
         self.ready(Interest::WRITABLE).await.map(drop)
     }
 
+    /// Polls for read readiness (one task at a time: a later call with another waker replaces
+    /// the earlier one; [`readable`](UdpSocket::readable) serves any number of tasks). The
+    /// readiness stays set, for a `try_recv*` to act on.
+    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_read_ready(cx).map_ok(|mut guard| guard.retain_ready())
+    }
+
+    /// Polls for write readiness (one task at a time, as
+    /// [`poll_recv_ready`](UdpSocket::poll_recv_ready)).
+    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_write_ready(cx).map_ok(|mut guard| guard.retain_ready())
+    }
+
     /// Sends `buf` to the connected peer; returns the bytes sent.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         self.io.async_io(Interest::WRITABLE, |s| s.send(buf)).await
@@ -214,6 +227,49 @@ impl UdpSocket {
         self.io.async_io(Interest::READABLE, |s| s.peek(buf)).await
     }
 
+    /// Copies the next datagram from the connected peer now without removing it, or fails with
+    /// `WouldBlock`.
+    pub fn try_peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Interest::READABLE, |s| s.peek(buf))
+    }
+
+    /// Polls peeking at the next datagram from the connected peer (one task at a time per
+    /// direction).
+    pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Interest::READABLE, |s| s.peek(buf))
+    }
+
+    /// The sender of the next datagram, without removing it (or reading any of it).
+    ///
+    /// ```
+    /// use net::UdpSocket;
+    ///
+    /// let rt = executor::runtime::Builder::new_current_thread().build()?;
+    /// rt.block_on(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     a.send_to(b"hi", b.local_addr()?).await?;
+    ///     assert_eq!(b.peek_sender().await?, a.local_addr()?);
+    ///     let mut buf = [0; 2];
+    ///     assert_eq!(b.recv_from(&mut buf).await?, (2, a.local_addr()?)); // still queued
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io.async_io(Interest::READABLE, peek_sender).await
+    }
+
+    /// Polls for the sender of the next datagram (one task at a time per direction).
+    pub fn poll_peek_sender(&self, cx: &mut Context<'_>) -> Poll<io::Result<SocketAddr>> {
+        self.io.poll_io(cx, Interest::READABLE, peek_sender)
+    }
+
+    /// The sender of the next datagram now, or `WouldBlock`.
+    pub fn try_peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io.try_io(Interest::READABLE, peek_sender)
+    }
+
     /// Runs `f` (a non-blocking operation on the socket) now; on `WouldBlock` clears the
     /// readiness of `interest` so the next wait is for fresh readiness.
     pub fn try_io<R>(&self, interest: Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
@@ -223,6 +279,28 @@ impl UdpSocket {
     /// Waits for `interest` and runs `f` until it returns something other than `WouldBlock`.
     pub async fn async_io<R>(&self, interest: Interest, mut f: impl FnMut() -> io::Result<R>) -> io::Result<R> {
         self.io.async_io(interest, |_| f()).await
+    }
+
+    /// Sets `IP_TOS` (the IPv4 type-of-service byte) of datagrams sent from this socket.
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
+        SockRef::from(self.io.get_ref()).set_tos(tos)
+    }
+
+    /// `IP_TOS`.
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        SockRef::from(self.io.get_ref()).tos()
+    }
+
+    /// Sets `IPV6_TCLASS` (the IPv6 traffic class) of datagrams sent from this (IPv6) socket.
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_os = "macos"))]
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        SockRef::from(self.io.get_ref()).set_tclass_v6(tclass)
+    }
+
+    /// `IPV6_TCLASS`.
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_os = "macos"))]
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        SockRef::from(self.io.get_ref()).tclass_v6()
     }
 
     /// Sets `SO_BROADCAST` (may send to a broadcast address).
@@ -301,6 +379,12 @@ impl UdpSocket {
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.get_ref().take_error()
     }
+}
+
+/// `recvfrom(MSG_PEEK | MSG_TRUNC)` into nothing: the next datagram's sender, left queued.
+fn peek_sender(socket: &std::net::UdpSocket) -> io::Result<SocketAddr> {
+    let addr = SockRef::from(socket).peek_sender()?;
+    addr.as_socket().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "the sender is not an internet address"))
 }
 
 impl TryFrom<std::net::UdpSocket> for UdpSocket {

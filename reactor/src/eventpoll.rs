@@ -8,8 +8,24 @@
 //!    registration cannot change or vanish while a harvest samples it.
 //! 2. `os` (the OS poller): held only by the thread that has the *poller role*, i.e. the one
 //!    thread allowed to sleep in the OS poll; never taken while `lock` is held.
-//! 3. `lock` (ready list, overflow list, wait queue, items): short critical sections only, no
-//!    system call inside except the harvest's, which runs with `lock` released.
+//! 3. `lock` (ready list, overflow list, wait queue, items, level signal): short critical
+//!    sections only. The harvest's `poll(2)` runs with `lock` released; the level signal's
+//!    eventfd write / read runs inside it (only once the descriptor was handed out), so that
+//!    the signal changes in the order of the list changes it mirrors (`exposure.rs`).
+//!
+//! Where the ready list lives. The kernel has one ready list per instance. Here its older part
+//! is ours (`State::rdllist`) and the rest is the OS epoll's, in order:
+//!
+//! ```text
+//!   the kernel's ep->rdllist, head first
+//!   ├── ours: triggered user events; descriptor ──┼── the OS epoll's ready list: every descriptor
+//!   │   items a waiter took from the OS and has   │   item woken since the OS last returned it,
+//!   │   not reported yet (several waiters only)   │   and the LT items it put back when it did
+//!   └──────────────────────────────────────────────┴──────────────────────────────────────────────
+//!   a wait harvests ours first and takes from the OS exactly the room left (`State::os_fetch`):
+//!   the OS's epoll_wait then scans the rest as the kernel's ep_send_events would — the same
+//!   samples, drops, LT re-queues at the tail and leftovers left in place
+//! ```
 //!
 //! Ready-list state machine of an item (the kernel's banner, in our terms):
 //!
@@ -21,11 +37,13 @@
 //!    ├──── not ready now (poll says nothing) ◀──────────────────────── sampled
 //!    ├──── reported, ET ◀───────────────────────────────────────────────────┤
 //!    ├──── reported, ONESHOT: disarmed until Mod ◀──────────────────────────┤
-//!    │                                                                      │ reported, LT
-//!    └──────────────────────────── back on the rdllist tail ◀───────────────┘
+//!    ├──── reported, LT descriptor: on the OS's list, put back by the OS ◀──┤
+//!    │                                                                      │ reported, counting
+//!    └──────────────────────────── back on the rdllist tail ◀───────────────┘ user event, units left
 //! ```
 
 use crate::events::{CtlOp, EpollEvent, Events};
+use crate::exposure::Exposure;
 use crate::interest::Interest;
 use crate::item::{Item, Items, Source, Token};
 use crate::loom::{lock, AtomicBool, Mutex, Ordering};
@@ -43,8 +61,13 @@ use std::time::{Duration, Instant};
 /// Largest `maxevents` the kernel accepts (`EP_MAX_EVENTS`: `INT_MAX / sizeof(struct epoll_event)`).
 pub const MAX_EVENTS: usize = i32::MAX as usize / 12;
 
-/// Capacity of the OS event buffer one OS poll fills.
+/// Initial capacity of the OS event buffer one OS poll fills; it grows when a wait has room for
+/// more and the instance holds more registrations (see `State::os_fetch`).
 const OS_EVENTS: usize = 1024;
+
+/// Registrations of the OS epoll that are no item: the waker, the level signal and an identity
+/// probe's transient registration (`sys::registered_identity`).
+const OS_EXTRA: usize = 3;
 
 /// Items sampled with one `poll(2)` call during a harvest.
 const BATCH: usize = 32;
@@ -87,11 +110,10 @@ pub(crate) struct Inner {
     os: UnsafeCell<OsPoll>,
     /// The OS epoll instance of `os` (our `as_raw_fd`), for `epoll_ctl` and identity probes.
     epfd: RawFd,
-    /// Wakes the thread sleeping in the OS poll; also the "has events" signal of a nested instance.
+    /// Wakes the thread sleeping in the OS poll.
     waker: mio::Waker,
     owner: Arc<WatchOwner>,
-    /// Set once `as_raw_fd` handed the descriptor out: from then on the descriptor must be
-    /// readable while the ready list is not empty.
+    /// Set once `as_raw_fd` handed the descriptor out (then `State::exposure` has its signal).
     exposed: AtomicBool,
 }
 
@@ -112,7 +134,7 @@ unsafe impl Sync for Inner {}
 /// that instance, which returns the kernel's bits exactly.
 struct OsPoll {
     poll: mio::Poll,
-    events: Box<[sys::OsEvent]>,
+    events: Vec<sys::OsEvent>,
 }
 
 /// What `ep->lock` protects.
@@ -132,6 +154,8 @@ struct State {
     poller_sleeping: bool,
     /// A wake-up edge is pending in the OS poller and not yet consumed.
     signal_pending: bool,
+    /// What watchers of the descriptor cannot see in the OS: the level signal.
+    exposure: Exposure,
     /// Sequence number of the latest OS poll (never 0).
     os_seq: u32,
 }
@@ -154,25 +178,23 @@ impl State {
         }
     }
 
-    /// How many events a wait reporting at most `maxevents` takes from the OS poller.
+    /// How many events a wait reporting at most `maxevents` takes from the OS poller: what
+    /// the items already on our list leave room for (see "Where the ready list lives").
     ///
-    /// Linux's callbacks put every ready item on the one ready list as it becomes ready; here
-    /// items the OS holds join ours only when an OS poll returns them. While no registration
-    /// re-queues itself (all ET or ONESHOT: the runtime's case), taking at most `maxevents`
-    /// from the OS keeps the kernel's order (ours first, then the OS's in its own FIFO order;
-    /// an item on both lists keeps its place on ours) and gives at least as many candidates as
-    /// the kernel's list would offer, while what the OS keeps stays queued there — so a wait
-    /// that finds our list empty, as the runtime's do, leaves nothing over (a left-over item
-    /// must be sampled again with `poll(2)` and its file identity checked at the next wait, as
-    /// the kernel re-samples its left-overs). With a re-queuing registration, the OS poller is
-    /// drained (up to its buffer) so that a re-queued item goes behind every item that was
-    /// ready before it, as in the kernel.
+    /// The kernel's harvest scans its ready list from the head and stops after `maxevents`
+    /// reports; our list holds the older part of that list, the OS's the rest, in order. Taking
+    /// exactly the room left makes the OS scan exactly the items the kernel's scan would reach
+    /// — so it drops the same not-ready items, at the same moment — and leaves every other
+    /// item queued in the OS, in place: nothing is taken early, nothing is left over on our
+    /// list to be re-sampled with `poll(2)` and identity-probed at the next wait. When our
+    /// list alone fills the buffer, the OS is not asked at all.
+    ///
+    /// Every item on our list counts as one report: a user event always is one; a descriptor
+    /// item another waiter left queued may turn out not ready, and the wait then reports fewer
+    /// than the kernel would (several waiters only). The OS cannot return more events than it
+    /// holds registrations, which bounds the buffer (`poll_os` grows it to this).
     fn os_fetch(&self, maxevents: usize) -> usize {
-        if self.items.any_requeuing() {
-            OS_EVENTS
-        } else {
-            maxevents.min(OS_EVENTS)
-        }
+        maxevents.saturating_sub(self.rdllist.len()).min(self.items.len() + OS_EXTRA)
     }
 
     /// Whether a wait would find something to harvest (`ep_events_available`).
@@ -192,17 +214,6 @@ impl State {
         }
     }
 
-    /// Makes the OS descriptor readable if the instance is exposed and has events (the
-    /// `ep->poll_wait` wake-up of a nested instance).
-    fn signal(&mut self, exposed: bool) -> WakeAction {
-        if exposed && !self.signal_pending && self.events_available() {
-            self.signal_pending = true;
-            WakeAction::Os
-        } else {
-            WakeAction::None
-        }
-    }
-
     /// Removes an item from every list and frees it (`ep_remove`).
     fn forget(&mut self, index: u32) -> Item {
         if self.items[index].is_linked() {
@@ -211,7 +222,11 @@ impl State {
             self.rdllist.unlink(&mut self.items, index);
         }
         self.ovflist.remove(&mut self.items, index);
-        self.items.remove(index)
+        let item = self.items.remove(index);
+        if !self.ovflist.is_active() && !self.events_available() {
+            self.exposure.lower();
+        }
+        item
     }
 }
 
@@ -225,10 +240,6 @@ impl Inner {
                 let _ = self.waker.wake();
             }
         }
-    }
-
-    fn exposed(&self) -> bool {
-        self.exposed.load(Ordering::Relaxed)
     }
 
     /// Ends a registration whose descriptor number no longer names the registered file (it was
@@ -272,10 +283,11 @@ impl Inner {
 ///
 /// The OS registration carries the interest exactly (so the kernel filters wake-ups as it would
 /// for a Linux epoll) and the item's mode: level-triggered items stay level-triggered in the OS,
-/// so every OS poll re-confirms them while they are ready, and ONESHOT items are ONESHOT in the
-/// OS too, so a disarmed item collects no wake-ups. Reporting, LT re-queueing and disarming are
-/// still done here, by the ready list. With EXCLUSIVE, the bits go to the kernel as given, so
-/// that it refuses a bad combination with its own errno, in its own order of checks.
+/// so the OS re-queues them at the tail of its ready list when it returns them — the LT
+/// re-queue itself —, and ONESHOT items are ONESHOT in the OS too, so a disarmed item collects
+/// no wake-ups. Reporting and disarming are done here. With EXCLUSIVE, the bits go to the
+/// kernel as given, so that it refuses a bad combination with its own errno, in its own order of
+/// checks.
 fn os_bits(events: Events) -> u32 {
     if events.contains(Events::EXCLUSIVE) {
         return events.bits();
@@ -314,9 +326,10 @@ impl EventPoll {
                 poller_active: false,
                 poller_sleeping: false,
                 signal_pending: false,
+                exposure: Exposure::new(),
                 os_seq: 1,
             }),
-            os: UnsafeCell::new(OsPoll { poll, events: vec![sys::NO_EVENT; OS_EVENTS].into_boxed_slice() }),
+            os: UnsafeCell::new(OsPoll { poll, events: vec![sys::NO_EVENT; OS_EVENTS] }),
             epfd,
             waker,
             owner,
@@ -411,7 +424,7 @@ impl EventPoll {
             let old = (item.events, item.data);
             if !item.events.contains(Events::EXCLUSIVE) {
                 item.data = ev.data();
-                st.items.set_events(index, events);
+                item.events = events;
             }
             (token, old)
         };
@@ -425,8 +438,8 @@ impl EventPoll {
             }
             Err(e) => {
                 let mut st = lock(&inner.lock);
-                st.items[index].data = old.1;
-                st.items.set_events(index, old.0);
+                let item = &mut st.items[index];
+                (item.events, item.data) = old;
                 Err(e)
             }
         }
@@ -527,13 +540,23 @@ impl EventPoll {
 
 impl AsRawFd for EventPoll {
     /// The instance's descriptor: an OS epoll descriptor that `poll(2)`, kernel epoll and other
-    /// `EventPoll`s see readable while this instance has events to deliver. It can be added to
-    /// another instance (nesting); it must not be closed or used for `epoll_ctl` directly.
+    /// `EventPoll`s see as Linux shows an epoll file — readable while an item on its ready list
+    /// is ready, woken once by every wake-up of an item (see the crate docs, "Nesting"). It can
+    /// be added to another instance (nesting); it must not be closed or used for `epoll_ctl`
+    /// directly.
+    ///
+    /// The first call creates the *level signal* that shows triggered user events to watchers
+    /// (an eventfd in the OS epoll); from then on every [`UserEvent::trigger`] writes it. If no
+    /// descriptor can be created for it (`EMFILE`), watchers see descriptor events only.
     fn as_raw_fd(&self) -> RawFd {
         let inner = &*self.inner;
         if !inner.exposed.swap(true, Ordering::Relaxed) {
-            let action = lock(&inner.lock).signal(true);
-            inner.act(action);
+            let mut st = lock(&inner.lock);
+            // Without an eventfd (out of descriptors) the descriptor still shows every
+            // descriptor event; only user events stay invisible to watchers.
+            let _ = st.exposure.expose(inner.epfd, Token::SIGNAL.0);
+            let queued = st.events_available();
+            st.exposure.follow(queued);
         }
         inner.epfd
     }
@@ -617,10 +640,14 @@ impl Inner {
                     return Err(errno(sys::EINTR));
                 }
                 let fetch = st.os_fetch(maxevents);
-                if !st.poller_active && !interrupted {
+                if !st.poller_active && !interrupted && fetch > 0 {
                     // Take the poller role. With events already queued, only collect what the OS
-                    // has (the kernel's callbacks would have run already); else block there.
+                    // has behind them, up to the room they leave (the kernel's callbacks would have
+                    // put them on the list already); else block there.
                     let block = if ready { Some(Duration::ZERO) } else { remaining };
+                    // What is on our list is harvested ahead of what the OS returns: the level
+                    // signal standing for it must not take one of the OS's slots.
+                    st.exposure.lower();
                     st.poller_active = true;
                     st.poller_sleeping = block != Some(Duration::ZERO);
                     drop(st);
@@ -681,6 +708,9 @@ impl Inner {
         // SAFETY: the caller holds the poller role, so no other thread touches `os` until the
         // role is given up below, under `lock`, after the last use of `events`.
         let OsPoll { poll, events } = unsafe { &mut *self.os.get() };
+        if events.len() < fetch {
+            events.resize(fetch, sys::NO_EVENT);
+        }
         let res = sys::epoll_wait(poll.as_raw_fd(), &mut events[..fetch], timeout);
         let mut wakes = WakeList::new();
         let mut st = lock(&self.lock);
@@ -694,6 +724,11 @@ impl Inner {
                 let token = Token(ev.u64);
                 if token == Token::WAKE {
                     st.signal_pending = false;
+                    continue;
+                }
+                if token == Token::SIGNAL {
+                    // Our own level signal (a trigger raised it while this thread polled): the
+                    // trigger has queued its item already.
                     continue;
                 }
                 // `ep_poll_callback`: ignore events of removed or disarmed registrations.
@@ -724,9 +759,11 @@ impl Inner {
         res.map(drop)
     }
 
-    /// `ep_send_events`: moves the ready list to the transfer list, samples each item outside
+    /// `ep_send_events`: moves our ready list to the transfer list, samples each item outside
     /// the lock (readiness arriving meanwhile goes to the overflow list), reports up to
-    /// `maxevents`, re-queues level-triggered items, and puts back what is left.
+    /// `maxevents`, re-queues counting user events that have units left, and puts back what is
+    /// left. The OS's part of the ready list was scanned by the OS poll that preceded (see
+    /// `State::os_fetch`); what it returned is on our list now, behind what was there before.
     ///
     /// An item confirmed by an OS poll that returned during this call (`call_seq`) is reported
     /// with the OS's bits (the kernel sampled the file then); any other is sampled with one
@@ -813,11 +850,13 @@ impl Inner {
                     // A counting user event: one unit per report; queued again while any remain.
                     item.seen -= 1;
                     item.seen > 0
-                } else if item.events.contains(Events::ONESHOT) {
-                    item.events &= Events::PRIVATE;
-                    false
                 } else {
-                    !item.events.contains(Events::ET)
+                    if item.events.contains(Events::ONESHOT) {
+                        item.events &= Events::PRIVATE;
+                    }
+                    // A level-triggered descriptor is back at the tail of the OS's ready list
+                    // already: the OS put it there when it returned it, where Linux puts it.
+                    false
                 };
                 if requeue {
                     let State { rdllist, items, .. } = &mut *st;
@@ -839,15 +878,14 @@ impl Inner {
         let State { items, rdllist, txlist, ovflist, .. } = &mut *st;
         let arrived = ovflist.finish(items);
         let leftovers = txlist.take();
-        // Re-queued LT items keep the OS descriptor readable by themselves (they are
-        // level-triggered there too); leftovers and arrivals need the signal.
-        let unseen = !arrived.is_empty() || !leftovers.is_empty();
         let mut list = rdllist.take();
         list.splice_front(items, arrived);
         list.splice_front(items, leftovers);
         *rdllist = list;
-        let wake = if st.events_available() { st.wake_one() } else { WakeAction::None };
-        let signal = if unseen { st.signal(self.exposed()) } else { WakeAction::None };
+        let queued = st.events_available();
+        let wake = if queued { st.wake_one() } else { WakeAction::None };
+        // What is left on our list is invisible to the OS: watchers see it through the signal.
+        st.exposure.follow(queued);
         drop(st);
         // The last batch goes out with only `mtx` held.
         for &(ev, data) in &b.out[..b.nout] {
@@ -855,7 +893,6 @@ impl Inner {
         }
         drop(scan);
         self.act(wake);
-        self.act(signal);
         res
     }
 
@@ -928,7 +965,10 @@ impl WakeList {
 ///
 /// It is the wake-up path of the runtime (unpark, timers): a trigger costs no system call when
 /// no thread sleeps, one futex wake when a thread sleeps on the wait queue, and one eventfd
-/// write when the thread to wake sleeps in the OS poll. Dropping it removes the registration.
+/// write when the thread to wake sleeps in the OS poll. Once the instance's descriptor has been
+/// handed out ([`EventPoll::as_raw_fd`]), every trigger also writes the level signal that shows
+/// it to the instance's watchers (one wake-up of theirs per trigger, as for a file). Dropping
+/// it removes the registration.
 ///
 /// ```
 /// use reactor::{EpollEvent, EventPoll, Events};
@@ -956,7 +996,7 @@ impl UserEvent {
     /// Marks the source ready and wakes one waiter of the instance.
     pub fn trigger(&self) {
         let inner = &*self.inner;
-        let (wake, signal) = {
+        let wake = {
             let mut st = lock(&inner.lock);
             let Some((index, item)) = st.items.resolve(self.token) else { return };
             if item.events.contains(Events::ET) {
@@ -966,10 +1006,12 @@ impl UserEvent {
                 item.seen = item.seen.saturating_add(1);
             }
             st.queue(index);
-            (st.wake_one(), st.signal(inner.exposed()))
+            // Every trigger wakes the watchers of the descriptor once, as each
+            // `ep_poll_callback` calls `ep_poll_safewake`.
+            st.exposure.raise();
+            st.wake_one()
         };
         inner.act(wake);
-        inner.act(signal);
     }
 
     /// The data reported with this source's events.
@@ -1020,6 +1062,68 @@ mod tests {
             assert!(Instant::now() < deadline, "condition not reached in 5 s");
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    /// Whether `poll(2)` sees the instance's descriptor readable, as its watchers do.
+    fn readable(ep: &EventPoll) -> bool {
+        let mut p = [sys::PollFd { fd: ep.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
+        sys::poll_now(&mut p).unwrap();
+        p[0].revents & libc::POLLIN != 0
+    }
+
+    /// Documented divergence (crate docs, "several threads waiting on one instance"): events a
+    /// waiter took from the OS are invisible to watchers until its harvest ends; what the harvest
+    /// leaves raises the level signal.
+    #[test]
+    fn events_a_waiter_took_from_the_os_show_to_watchers_only_when_its_harvest_ends() {
+        use std::io::Write;
+        let ep = EventPoll::new().unwrap();
+        let pairs: Vec<_> = (0..2).map(|_| std::os::unix::net::UnixStream::pair().unwrap()).collect();
+        for (i, (_, b)) in pairs.iter().enumerate() {
+            ep.ctl(CtlOp::Add, b.as_raw_fd(), Some(EpollEvent::new(Events::IN | Events::ET, i as u64))).unwrap();
+        }
+        for (a, _) in &pairs {
+            (&*a).write_all(b"x").unwrap();
+        }
+        assert!(readable(&ep), "queued in the OS: the kernel's scan sees them");
+        // A waiter's OS poll, stopped before its harvest (as another thread sees it meanwhile).
+        state(&ep).poller_active = true;
+        // SAFETY: this thread set `poller_active` just above.
+        unsafe { ep.inner.poll_os(Some(Duration::ZERO), 8) }.unwrap();
+        assert_eq!(state(&ep).rdllist.len(), 2, "both taken from the OS");
+        assert!(!readable(&ep), "taken and not yet reported: invisible to watchers");
+        // A harvest with room for one leaves the other on our list: the signal shows it.
+        let mut buf = [EpollEvent::default(); 1];
+        assert_eq!(ep.wait(&mut buf, 0).unwrap(), 1);
+        assert!(readable(&ep), "the leftover raised the level signal");
+        assert_eq!(ep.wait(&mut buf, 0).unwrap(), 1);
+        assert!(!readable(&ep), "lowered once the list is empty");
+    }
+
+    /// Documented divergence (crate docs, "several threads waiting on one instance"): waking a
+    /// waiter that sleeps in the OS poll (an eventfd write) wakes the watchers too, and the
+    /// descriptor reads readable until that waiter's OS poll consumes the wake-up.
+    #[test]
+    fn waking_the_waiter_in_the_os_poll_wakes_the_watchers_until_it_polls() {
+        let ep = EventPoll::new().unwrap();
+        let watcher = EventPoll::new().unwrap();
+        watcher.ctl(CtlOp::Add, ep.as_raw_fd(), Some(EpollEvent::new(Events::IN | Events::ET, 9))).unwrap();
+        let mut buf = [EpollEvent::default(); 4];
+        assert_eq!(watcher.wait(&mut buf, 0).unwrap(), 0);
+        // What `wake_one` does when the thread to wake sleeps in the OS poll.
+        let action = {
+            let mut st = state(&ep);
+            st.poller_sleeping = true;
+            let action = st.wake_one();
+            st.poller_sleeping = false;
+            action
+        };
+        assert!(matches!(action, WakeAction::Os));
+        ep.inner.act(action);
+        assert_eq!(watcher.wait(&mut buf, 0).unwrap(), 1, "the waiter's wake-up is a wake-up of the watchers");
+        assert!(readable(&ep), "until the waiter polls");
+        assert_eq!(ep.wait(&mut buf, 0).unwrap(), 0, "nothing for the instance's own waiters");
+        assert!(!readable(&ep), "the OS poll consumed the wake-up");
     }
 
     #[test]

@@ -95,12 +95,6 @@ impl Item {
     pub(crate) fn is_armed(&self) -> bool {
         !self.events.difference(Events::PRIVATE).is_empty()
     }
-
-    /// Whether a report puts the item back on the ready list: a level-triggered registration
-    /// (not ONESHOT), or a counting user event (which is never ET).
-    pub(crate) fn requeues(&self) -> bool {
-        !self.events.intersects(Events::ET.union(Events::ONESHOT))
-    }
 }
 
 /// The name of an item towards the OS: `generation << 32 | index`.
@@ -110,6 +104,8 @@ pub(crate) struct Token(pub(crate) u64);
 impl Token {
     /// The token of the instance's own wake-up eventfd; never an item's (generations are < 2^32-1).
     pub(crate) const WAKE: Token = Token(u64::MAX);
+    /// The token of the instance's level signal (`exposure.rs`); never an item's either.
+    pub(crate) const SIGNAL: Token = Token(u64::MAX - 2);
 
     fn new(index: u32, gen: u32) -> Token {
         Token((gen as u64) << 32 | index as u64)
@@ -130,39 +126,20 @@ pub(crate) struct Items {
     slots: Vec<Slot>,
     free: u32,
     len: usize,
-    /// Items that [re-queue](Item::requeues) when reported. Kept exact: the interest of a
-    /// stored item changes only through [`set_events`](Items::set_events) (a ONESHOT disarm
-    /// keeps ONESHOT, so it never changes this).
-    requeuing: usize,
 }
 
 impl Items {
     pub(crate) fn new() -> Items {
-        Items { slots: Vec::new(), free: NIL, len: 0, requeuing: 0 }
+        Items { slots: Vec::new(), free: NIL, len: 0 }
     }
 
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    /// Whether any item re-queues when reported (see [`Item::requeues`]).
-    pub(crate) fn any_requeuing(&self) -> bool {
-        self.requeuing > 0
-    }
-
-    /// Changes the interest of item `index`.
-    pub(crate) fn set_events(&mut self, index: u32, events: Events) {
-        let item = &mut self[index];
-        let before = item.requeues();
-        item.events = events;
-        let after = item.requeues();
-        self.requeuing = self.requeuing + usize::from(after) - usize::from(before);
-    }
-
     /// Stores `item`, returning its index and token.
     pub(crate) fn insert(&mut self, item: Item) -> (u32, Token) {
         self.len += 1;
-        self.requeuing += usize::from(item.requeues());
         if self.free != NIL {
             let index = self.free;
             let slot = &mut self.slots[index as usize];
@@ -189,10 +166,7 @@ impl Items {
         self.free = index;
         self.len -= 1;
         match old {
-            Slot::Full { item, .. } => {
-                self.requeuing -= usize::from(item.requeues());
-                item
-            }
+            Slot::Full { item, .. } => item,
             Slot::Free { .. } => unreachable!(),
         }
     }
@@ -241,26 +215,6 @@ impl std::ops::IndexMut<u32> for Items {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_count_of_requeuing_items_follows_inserts_interest_changes_and_removals() {
-        let mut items = Items::new();
-        let (et, _) = items.insert(Item::new(Source::Fd(3), Events::IN | Events::ET, 1));
-        assert!(!items.any_requeuing(), "ET never re-queues");
-        let (lt, _) = items.insert(Item::new(Source::Fd(4), Events::IN, 2));
-        assert!(items.any_requeuing());
-        items.set_events(lt, Events::IN | Events::ONESHOT);
-        assert!(!items.any_requeuing(), "a ONESHOT item is disarmed, not re-queued");
-        items.set_events(et, Events::OUT);
-        assert!(items.any_requeuing());
-        items.remove(et);
-        assert!(!items.any_requeuing());
-        let (sem, _) = items.insert(Item::new(Source::User, Events::IN, 3));
-        assert!(items.any_requeuing(), "a counting user event re-queues while it has units");
-        items.remove(sem);
-        items.remove(lt);
-        assert!(!items.any_requeuing());
-    }
 
     #[test]
     fn item_fits_the_kernels_epitem_budget() {

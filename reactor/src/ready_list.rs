@@ -1,17 +1,19 @@
 //! The ready list (`ep->rdllist`), the transfer list a harvest works on (`txlist`) and the
-//! overflow list (`ep->ovflist`).
+//! overflow list (`ep->ovflist`) — the part of the kernel's ready list this crate keeps itself;
+//! the rest is the OS epoll's (see "Where the ready list lives" in `eventpoll.rs`).
 //!
 //! All three are intrusive: the links live in the items (see [`Links`]), so queueing an item
 //! never allocates. An item is on at most one of the ready and transfer lists (one set of
 //! links, like the kernel's single `rdllink`), and independently on the overflow list.
 //!
 //! ```text
-//!  OS event / ctl / UserEvent::trigger          harvest (ep_send_events)
-//!  ───────────────────────────────────          ────────────────────────
+//!  OS event / UserEvent::trigger                harvest (ep_send_events)
+//!  ─────────────────────────────                ────────────────────────
 //!   scan inactive:  rdllist.push_back(item)      start:  txlist = rdllist.take()
 //!   scan active:    ovflist.push(item)                   ovflist.active = true
 //!                                                 each:   pop txlist → poll → report
-//!                                                         LT → rdllist.push_back
+//!                                                         counting user event with units
+//!                                                         left → rdllist.push_back
 //!                                                 done:   rdllist = txlist ++ ovflist ++ rdllist
 //!                                                         ovflist.active = false
 //! ```

@@ -14,7 +14,7 @@
 //!    so no wake-up is lost to a timeout.
 //!
 //! `tests/loom_wait_queue.rs`-style models of this protocol live in `loom_tests` below and run
-//! with `RUSTFLAGS="--cfg loom" cargo test -p reactor --lib --release loom`.
+//! with `RUSTFLAGS="--cfg loom" cargo test -p eventpoll-reactor --lib --release loom`.
 
 #[cfg(loom)]
 use crate::loom::{thread, Thread};

@@ -429,6 +429,39 @@ diff! { fn mixed_lt_et_oneshot_with_small_buffers_keep_kernel_order(t) {
     }
 }}
 
+diff! { fn a_wait_with_room_for_more_than_a_thousand_events_reports_them_all(t) {
+    // Linux fills whatever `maxevents` allows, in order, and re-queues LT items behind the
+    // ones it did not reach.
+    let fds: Vec<_> = (0..1100).map(|_| eventfd(1)).collect();
+    let ep = t.new_ep();
+    for (i, e) in fds.iter().enumerate() {
+        ep.ctl(Add, fd(e), Some((IN, i as u64))).expect("Add");
+    }
+    let first = t.wait(&*ep, "max 2000", 2000, 0);
+    t.note("first wait: count", first.len());
+    let cut = ep.wait(1050, 0).expect("wait");
+    t.note("max 1050: count, first and last data", (cut.len(), cut.first().map(|e| e.1), cut.last().map(|e| e.1)));
+    let rest = ep.wait(2000, 0).expect("wait");
+    t.note("max 2000: count, first and last data", (rest.len(), rest.first().map(|e| e.1), rest.last().map(|e| e.1)));
+}}
+
+diff! { fn a_woken_item_left_behind_by_a_maxevents_cut_keeps_its_place(t) {
+    // A wake-up that leaves its item not ready (PRI asked, plain data arrived) queues it all
+    // the same; a wait cut short by `maxevents` must not scan it early (and drop it): when it
+    // becomes ready later it is reported from its old place, ahead of the LT item re-queued by
+    // the cut wait. (Random differential seed 7195, shrunk.)
+    let ep = t.new_ep();
+    let (a, b) = stream_pair();
+    let (_c, d) = stream_pair();
+    t.ctl(&*ep, "ep <- b PRI ONESHOT ET", Add, fd(&b), Some((PRI | ONESHOT | ET, 1)));
+    t.ctl(&*ep, "ep <- d IN OUT (writable: queued)", Add, fd(&d), Some((IN | OUT, 2)));
+    put(&a, &[0u8; 33]);
+    t.wait(&*ep, "max 1: d; b woken but not ready, not reached", 1, 0);
+    t.ctl(&*ep, "ep: Mod b RDHUP ONESHOT ET", Mod, fd(&b), Some((RDHUP | ONESHOT | ET, 3)));
+    shutdown_fd(fd(&a), libc::SHUT_WR);
+    t.wait(&*ep, "max 2: b from its place, then d", 2, 0);
+}}
+
 // =============================================================================================
 // Level-triggered, edge-triggered, oneshot
 
@@ -988,31 +1021,255 @@ diff! { fn nested_et_outer_sees_edges_only_from_new_inner_events(t) {
     t.wait(&*outer, "outer at end", 8, 0);
 }}
 
-/// Documented divergence (crate docs, "nested instance with leftovers"): when a harvest of the
-/// inner instance leaves events queued, its descriptor stays readable, and an edge-triggered
-/// outer watcher may see one extra edge (Linux gives none); it never sees more than one per
-/// harvest, and none once the inner instance is empty.
-#[test]
-fn nested_et_outer_sees_at_most_one_extra_edge_per_harvest_with_leftovers() {
-    let inner = EventPoll::new().unwrap();
+diff! { fn nested_et_outer_gets_no_edge_from_a_harvest_that_leaves_inner_events(t) {
+    // Linux's harvest puts leftovers and level-triggered items back without waking the
+    // instance's watchers (`ep_done_scan` wakes its waiters only): an ET outer sees no new
+    // edge, an LT one and poll(2) still see what is left.
+    let inner = t.new_ep();
     let e0 = eventfd(1);
     let e1 = eventfd(1);
-    inner.ctl(Add, fd(&e0), Some(EpollEvent::new(Events::IN | Events::ET, 0))).unwrap();
-    inner.ctl(Add, fd(&e1), Some(EpollEvent::new(Events::IN | Events::ET, 1))).unwrap();
-    let outer = EventPoll::new().unwrap();
-    outer.ctl(Add, inner.as_raw_fd(), Some(EpollEvent::new(Events::IN | Events::ET, 10))).unwrap();
-    let mut buf = [EpollEvent::default(); 8];
-    assert_eq!(outer.wait(&mut buf, 0).unwrap(), 1);
-    assert_eq!(inner.wait(&mut buf[..1], 0).unwrap(), 1, "one of two, one leftover");
-    assert_ne!(poll_bits(inner.as_raw_fd()) & IN, 0, "the leftover keeps the inner descriptor readable");
-    assert!(outer.wait(&mut buf, 0).unwrap() <= 1);
-    assert_eq!(outer.wait(&mut buf, 0).unwrap(), 0, "no further edge without new events");
-    assert_eq!(inner.wait(&mut buf, 0).unwrap(), 1, "the leftover");
-    assert!(outer.wait(&mut buf, 0).unwrap() <= 1);
-    assert_eq!(inner.wait(&mut buf, 0).unwrap(), 0);
-    assert_eq!(poll_bits(inner.as_raw_fd()) & IN, 0, "empty inner instance is not readable");
-    assert_eq!(outer.wait(&mut buf, 0).unwrap(), 0);
-}
+    t.ctl(&*inner, "inner <- e0 LT", Add, fd(&e0), Some((IN, 0)));
+    t.ctl(&*inner, "inner <- e1 LT", Add, fd(&e1), Some((IN, 1)));
+    let outer = t.new_ep();
+    let outer_lt = t.new_ep();
+    let outer_k = KernelEp::new().unwrap();
+    t.ctl(&*outer, "outer <- inner ET", Add, inner.as_raw_fd(), Some((IN | ET, 10)));
+    t.ctl(&*outer_lt, "outer <- inner LT", Add, inner.as_raw_fd(), Some((IN, 20)));
+    t.ctl(&outer_k, "kernel outer <- inner ET", Add, inner.as_raw_fd(), Some((IN | ET, 30)));
+    t.wait(&*outer, "outer: inner has events", 8, 0);
+    t.wait(&outer_k, "kernel outer: inner has events", 8, 0);
+    t.wait(&*inner, "inner max 1: e0, re-queued behind e1", 1, 0);
+    t.note("poll(inner) after the harvest", bits_str(poll_bits(inner.as_raw_fd())));
+    t.wait(&*outer, "ET outer after the harvest: no edge", 8, 0);
+    t.wait(&outer_k, "kernel ET outer after the harvest: no edge", 8, 0);
+    t.wait(&*outer_lt, "LT outer sees what is left", 8, 0);
+    t.wait(&*inner, "inner max 1: e1", 1, 0);
+    t.wait(&*outer, "ET outer after the second harvest: no edge", 8, 0);
+    efd_take(&e0);
+    efd_take(&e1);
+    t.wait(&*inner, "inner: both drained", 8, 0);
+    t.note("poll(inner) emptied", bits_str(poll_bits(inner.as_raw_fd())));
+    t.wait(&*outer, "ET outer at end", 8, 0);
+    t.wait(&*outer_lt, "LT outer at end", 8, 0);
+    t.wait(&outer_k, "kernel outer at end", 8, 0);
+}}
+
+diff! { fn nested_et_item_consumed_by_the_inner_is_not_ready_for_the_outer(t) {
+    // The outer samples the inner's ready list, not the inner's files: an ET event the inner
+    // reported is gone although the socket is still readable; so is an LT item drained since.
+    let inner = t.new_ep();
+    let (a, b) = stream_pair();
+    let (c, d) = stream_pair();
+    t.ctl(&*inner, "inner <- d LT", Add, fd(&d), Some((IN, 2)));
+    put(&c, b"x");
+    t.ctl(&*inner, "inner <- b ET", Add, fd(&b), Some((IN | ET, 1)));
+    let outer = t.new_ep();
+    t.ctl(&*outer, "outer <- inner LT", Add, inner.as_raw_fd(), Some((IN, 10)));
+    put(&a, b"x");
+    t.wait(&*inner, "inner max 1: d, re-queued behind b", 1, 0);
+    drain(&d);
+    t.wait(&*inner, "inner max 1: b, its edge consumed", 1, 0);
+    t.note("poll(b)", bits_str(poll_bits(fd(&b))));
+    t.note("poll(inner): only the drained d is queued", bits_str(poll_bits(inner.as_raw_fd())));
+    t.wait(&*outer, "outer after the inner consumed the edge", 8, 0);
+    put(&a, b"y");
+    t.wait(&*outer, "outer after a new edge", 8, 0);
+    t.wait(&*outer, "LT outer again: the edge is still queued in the inner", 8, 0);
+    t.wait(&*inner, "inner reports it", 8, 0);
+    t.wait(&*outer, "outer at end", 8, 0);
+}}
+
+diff! { fn nested_oneshot_inner_item_that_fired_is_not_ready_for_the_outer(t) {
+    let inner = t.new_ep();
+    let (a, b) = stream_pair();
+    let (c, d) = stream_pair();
+    t.ctl(&*inner, "inner <- b ONESHOT", Add, fd(&b), Some((IN | ONESHOT, 1)));
+    t.ctl(&*inner, "inner <- d LT", Add, fd(&d), Some((IN, 2)));
+    let outer = t.new_ep();
+    t.ctl(&*outer, "outer <- inner ET", Add, inner.as_raw_fd(), Some((IN | ET, 10)));
+    put(&a, b"x");
+    put(&c, b"x");
+    t.wait(&*outer, "outer: inner items armed and ready", 8, 0);
+    t.wait(&*inner, "inner max 1: b fires, disarmed", 1, 0);
+    drain(&d);
+    t.wait(&*outer, "outer: no edge from the inner's harvest", 8, 0);
+    put(&a, b"y");
+    t.note("poll(inner): a disarmed item and a drained one", bits_str(poll_bits(inner.as_raw_fd())));
+    t.wait(&*outer, "outer: a disarmed item gets no wake-up", 8, 0);
+    t.ctl(&*inner, "inner: Mod re-arms b (ready)", Mod, fd(&b), Some((IN | ONESHOT, 3)));
+    t.wait(&*outer, "outer after the re-arm", 8, 0);
+    t.wait(&*inner, "inner: fires again", 8, 0);
+    t.wait(&*outer, "outer at end", 8, 0);
+}}
+
+diff! { fn outer_sample_drops_the_inners_not_ready_items_ahead_of_the_first_ready_one(t) {
+    // `__ep_eventpoll_poll`: the scan of the inner's ready list drops each item found not
+    // ready and stops at the first ready one, which keeps its place; the inner's own harvests
+    // show the order that leaves.
+    let inner = t.new_ep();
+    let (a0, b0) = stream_pair();
+    let (a1, b1) = stream_pair();
+    let (a2, b2) = stream_pair();
+    t.ctl(&*inner, "inner <- b0 ET", Add, fd(&b0), Some((IN | ET, 0)));
+    t.ctl(&*inner, "inner <- b1 ET", Add, fd(&b1), Some((IN | ET, 1)));
+    t.ctl(&*inner, "inner <- b2 ET", Add, fd(&b2), Some((IN | ET, 2)));
+    let outer = t.new_ep();
+    t.ctl(&*outer, "outer <- inner LT", Add, inner.as_raw_fd(), Some((IN, 10)));
+    put(&a0, b"x");
+    put(&a1, b"x");
+    put(&a2, b"x");
+    drain(&b0);
+    t.wait(&*outer, "outer: b0 not ready, dropped; b1 ready", 8, 0);
+    put(&a0, b"y");
+    t.note("poll(inner)", bits_str(poll_bits(inner.as_raw_fd())));
+    for i in 0..4 {
+        t.wait(&*inner, &format!("inner max 1, #{i}: b0 queued again behind b1 and b2"), 1, 0);
+    }
+    t.wait(&*outer, "outer at end", 8, 0);
+}}
+
+diff! { fn nested_et_outer_gets_an_edge_for_every_inner_wakeup(t) {
+    // Every wake-up of an inner item wakes the inner's watchers, even when the item is queued
+    // already; the inner's LT re-queues and leftovers wake nobody.
+    let inner = t.new_ep();
+    let (a, b) = stream_pair();
+    let (c, d) = stream_pair();
+    t.ctl(&*inner, "inner <- b LT", Add, fd(&b), Some((IN, 1)));
+    t.ctl(&*inner, "inner <- d LT", Add, fd(&d), Some((IN, 2)));
+    let outer = t.new_ep();
+    t.ctl(&*outer, "outer <- inner ET", Add, inner.as_raw_fd(), Some((IN | ET, 10)));
+    put(&a, b"x");
+    put(&c, b"x");
+    t.wait(&*outer, "outer: first edge", 8, 0);
+    t.wait(&*outer, "outer: ET, once", 8, 0);
+    put(&a, b"y");
+    t.wait(&*outer, "outer: a wake-up of a queued inner item is an edge", 8, 0);
+    t.wait(&*inner, "inner max 1: b, re-queued behind d", 1, 0);
+    t.wait(&*outer, "outer: no edge from the re-queue", 8, 0);
+    t.wait(&*inner, "inner max 1: d", 1, 0);
+    t.wait(&*outer, "outer: still none", 8, 0);
+    drain(&b);
+    t.wait(&*outer, "outer: a drain is no wake-up for IN", 8, 0);
+    put(&c, b"z");
+    t.wait(&*outer, "outer: a write to d is", 8, 0);
+}}
+
+diff! { fn nested_oneshot_outer_reports_once_until_mod(t) {
+    let inner = t.new_ep();
+    let (a, b) = stream_pair();
+    t.ctl(&*inner, "inner <- b LT", Add, fd(&b), Some((IN, 1)));
+    let outer = t.new_ep();
+    t.ctl(&*outer, "outer <- inner ONESHOT", Add, inner.as_raw_fd(), Some((IN | ONESHOT, 10)));
+    put(&a, b"x");
+    t.wait(&*outer, "outer fires", 8, 0);
+    t.wait(&*outer, "outer disarmed", 8, 0);
+    put(&a, b"y");
+    t.wait(&*outer, "outer disarmed, new inner wake-up", 8, 0);
+    t.ctl(&*outer, "outer: Mod re-arms (inner ready)", Mod, inner.as_raw_fd(), Some((IN | ONESHOT, 11)));
+    t.wait(&*outer, "outer fires again", 8, 0);
+    drain(&b);
+    t.ctl(&*outer, "outer: Mod re-arms (inner not ready)", Mod, inner.as_raw_fd(), Some((IN | ONESHOT | ET, 12)));
+    t.wait(&*outer, "outer: nothing", 8, 0);
+    put(&a, b"z");
+    t.wait(&*outer, "outer fires on the next wake-up", 8, 0);
+}}
+
+diff! { fn nested_instance_reports_in_and_rdnorm_only_as_asked(t) {
+    // The sample of an epoll file is IN | RDNORM, masked by the interest; its wake-ups carry
+    // IN, so an interest without IN hears of none (only Add and Mod sample).
+    let inner = t.new_ep();
+    let (a, b) = stream_pair();
+    t.ctl(&*inner, "inner <- b LT", Add, fd(&b), Some((IN, 1)));
+    put(&a, b"x");
+    let interests = [IN, OUT, RDNORM, IN | RDNORM | OUT | PRI | RDHUP, RDNORM | ET];
+    let outers: Vec<_> = interests.iter().map(|_| t.new_ep()).collect();
+    for (i, (o, &bits)) in outers.iter().zip(&interests).enumerate() {
+        t.ctl(&**o, &format!("outer{i} <- ready inner, {}", bits_str(bits)), Add, inner.as_raw_fd(), Some((bits, i as u64)));
+    }
+    for (i, o) in outers.iter().enumerate() {
+        t.wait(&**o, &format!("outer{i} after Add"), 8, 0);
+    }
+    drain(&b);
+    for (i, o) in outers.iter().enumerate() {
+        t.wait(&**o, &format!("outer{i} after drain"), 8, 0);
+    }
+    put(&a, b"y");
+    for (i, o) in outers.iter().enumerate() {
+        t.wait(&**o, &format!("outer{i} after a new wake-up"), 8, 0);
+    }
+}}
+
+diff! { fn user_event_in_the_inner_is_a_wakeup_and_a_level_for_its_watchers(t) {
+    // The kernel backend's user event is an eventfd registered IN | ET, triggered by a write.
+    let inner = t.new_ep();
+    let u = inner.user_event(5);
+    let outer_et = t.new_ep();
+    let outer_lt = t.new_ep();
+    let outer_k = KernelEp::new().unwrap();
+    t.ctl(&*outer_et, "ET outer <- inner", Add, inner.as_raw_fd(), Some((IN | ET, 10)));
+    t.ctl(&*outer_lt, "LT outer <- inner", Add, inner.as_raw_fd(), Some((IN, 20)));
+    t.ctl(&outer_k, "kernel ET outer <- inner", Add, inner.as_raw_fd(), Some((IN | ET, 30)));
+    t.note("poll(inner), idle", bits_str(poll_bits(inner.as_raw_fd())));
+    t.wait(&*outer_et, "ET outer, idle", 8, 0);
+    u.trigger();
+    t.note("poll(inner) after a trigger", bits_str(poll_bits(inner.as_raw_fd())));
+    t.wait(&*outer_et, "ET outer after a trigger", 8, 0);
+    t.wait(&*outer_et, "ET outer: once", 8, 0);
+    t.wait(&*outer_lt, "LT outer after a trigger", 8, 0);
+    t.wait(&outer_k, "kernel outer after a trigger", 8, 0);
+    u.trigger();
+    t.wait(&*outer_et, "ET outer: a second trigger is a second wake-up", 8, 0);
+    t.wait(&outer_k, "kernel outer: likewise", 8, 0);
+    t.wait(&*inner, "inner reports the user event once", 8, 0);
+    t.note("poll(inner) after the report", bits_str(poll_bits(inner.as_raw_fd())));
+    t.wait(&*outer_et, "ET outer at end", 8, 0);
+    t.wait(&*outer_lt, "LT outer at end", 8, 0);
+    t.wait(&outer_k, "kernel outer at end", 8, 0);
+    u.trigger();
+    let (a, b) = stream_pair();
+    t.ctl(&*inner, "inner <- b (after the trigger)", Add, fd(&b), Some((IN, 1)));
+    put(&a, b"x");
+    t.wait(&*outer_lt, "LT outer: user event and descriptor", 8, 0);
+    t.wait(&*inner, "inner max 1: the user event, triggered first", 1, 0);
+    t.note("poll(inner), descriptor left", bits_str(poll_bits(inner.as_raw_fd())));
+    t.wait(&*inner, "inner: the descriptor", 8, 0);
+    drain(&b);
+    t.wait(&*outer_lt, "LT outer: nothing ready", 8, 0);
+    t.note("poll(inner), nothing ready", bits_str(poll_bits(inner.as_raw_fd())));
+}}
+
+diff! { fn user_events_left_by_a_maxevents_cut_keep_the_inner_readable_without_an_edge(t) {
+    let inner = t.new_ep();
+    let u0 = inner.user_event(0);
+    let u1 = inner.user_event(1);
+    let outer = t.new_ep();
+    t.ctl(&*outer, "ET outer <- inner", Add, inner.as_raw_fd(), Some((IN | ET, 10)));
+    u0.trigger();
+    u1.trigger();
+    t.wait(&*outer, "ET outer: two triggers, one edge", 8, 0);
+    t.wait(&*inner, "inner max 1", 1, 0);
+    t.note("poll(inner) with one user event left", bits_str(poll_bits(inner.as_raw_fd())));
+    t.wait(&*outer, "ET outer: no edge from the harvest", 8, 0);
+    t.wait(&*inner, "inner: the other", 8, 0);
+    t.note("poll(inner) emptied", bits_str(poll_bits(inner.as_raw_fd())));
+    t.wait(&*outer, "ET outer at end", 8, 0);
+}}
+
+diff! { fn handing_out_the_descriptor_costs_the_instance_no_event(t) {
+    // Exposing an instance while a user event is queued must not leave anything behind in its
+    // OS poller that a later wait would fetch in place of a descriptor event.
+    let ep = t.new_ep();
+    let u = ep.user_event(5);
+    u.trigger();
+    t.note("poll(ep) with a user event queued", bits_str(poll_bits(ep.as_raw_fd())));
+    drop(u);
+    t.note("poll(ep) after the user event is gone", bits_str(poll_bits(ep.as_raw_fd())));
+    let (a, b) = stream_pair();
+    t.ctl(&*ep, "ep <- b ET", Add, fd(&b), Some((IN | ET, 1)));
+    put(&a, b"x");
+    t.wait(&*ep, "max 1", 1, 0);
+    t.wait(&*ep, "max 1 again", 1, 0);
+}}
 
 diff! { fn three_level_nesting_propagates_readiness(t) {
     let l0 = t.new_ep();
@@ -1031,6 +1288,39 @@ diff! { fn three_level_nesting_propagates_readiness(t) {
     t.wait(&*l0, "bottom after drain", 8, 0);
     t.wait(&*l1, "middle after drain", 8, 0);
     t.wait(&*l2, "top after drain", 8, 0);
+}}
+
+diff! { fn three_level_nesting_samples_each_level_at_its_own_ready_list(t) {
+    let l0 = t.new_ep();
+    let l1 = t.new_ep();
+    let l2 = t.new_ep();
+    let (a, b) = stream_pair();
+    let (c, d) = stream_pair();
+    t.ctl(&*l0, "l0 <- b ET", Add, fd(&b), Some((IN | ET, 1)));
+    t.ctl(&*l0, "l0 <- d LT", Add, fd(&d), Some((IN, 5)));
+    t.ctl(&*l1, "l1 <- l0 LT", Add, l0.as_raw_fd(), Some((IN, 2)));
+    t.ctl(&*l2, "l2 <- l1 ET", Add, l1.as_raw_fd(), Some((IN | ET, 3)));
+    let u = l0.user_event(4);
+    put(&a, b"x");
+    put(&c, b"x");
+    t.wait(&*l2, "top after writes at the bottom", 8, 0);
+    t.wait(&*l0, "bottom max 1: consumes b's edge", 1, 0);
+    drain(&d);
+    t.wait(&*l1, "middle: the bottom's list holds a drained d", 8, 0);
+    t.wait(&*l2, "top: no edge", 8, 0);
+    t.wait(&*l0, "bottom: nothing", 8, 0);
+    put(&a, b"y");
+    t.wait(&*l2, "top: an edge from the bottom", 8, 0);
+    t.wait(&*l1, "middle", 8, 0);
+    t.wait(&*l1, "middle, LT: again", 8, 0);
+    t.wait(&*l0, "bottom", 8, 0);
+    t.wait(&*l1, "middle after the bottom's harvest", 8, 0);
+    u.trigger();
+    t.wait(&*l2, "top: a trigger at the bottom is an edge", 8, 0);
+    t.wait(&*l1, "middle sees the user event", 8, 0);
+    t.wait(&*l0, "bottom reports it", 8, 0);
+    t.wait(&*l1, "middle at end", 8, 0);
+    t.wait(&*l2, "top at end", 8, 0);
 }}
 
 diff! { fn cycle_between_instances_is_eloop(t) {
@@ -1403,6 +1693,71 @@ fn watch_owner_limit_makes_third_add_enospc() {
     assert_eq!(owner.watches(), 0);
     assert_eq!(errno_of(ep2.ctl(CtlOp::Add, fd(&b), ev(4))), None);
     assert_eq!(owner.watches(), 1);
+}
+
+/// Documented divergence (crate docs, "user events and descriptor events in one wait"): Linux
+/// reports in wake-up order (shown with the kernel backend's user event, an eventfd written at
+/// the trigger); `EventPoll` reports triggered user events first.
+#[test]
+fn user_events_are_reported_ahead_of_descriptor_events_woken_before_them() {
+    let _g = shared_guard();
+    let mut got = Vec::new();
+    for backend in [Backend::Kernel, Backend::Ours] {
+        let ep = backend.new_ep();
+        let (a, b) = stream_pair();
+        ep.ctl(Add, fd(&b), Some((IN | ET, 1))).unwrap();
+        put(&a, b"x");
+        let u = ep.user_event(2);
+        u.trigger();
+        got.push(datas(&ep.wait(8, 0).unwrap()));
+    }
+    assert_eq!(got[0], vec![1, 2], "Linux: wake-up order");
+    assert_eq!(got[1], vec![2, 1], "EventPoll: the user event first");
+}
+
+/// Documented divergence (crate docs, "a counting user event ... on an instance whose descriptor
+/// was handed out"): a harvest that reports it, polls the OS and leaves units gives an ET watcher
+/// one more edge; Linux's analogue (an `EFD_SEMAPHORE` eventfd, LT, one unit read per report)
+/// gives none.
+#[test]
+fn a_counting_user_event_left_with_units_gives_an_et_watcher_an_edge_per_harvest() {
+    let _g = shared_guard();
+    // Linux.
+    let inner = KernelEp::new().unwrap();
+    // SAFETY: plain syscall; the result is checked and owned below.
+    let sem = unsafe { libc::eventfd(0, libc::EFD_SEMAPHORE | libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+    assert!(sem >= 0);
+    // SAFETY: a fresh descriptor we own.
+    let sem = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(sem) };
+    inner.ctl(Add, fd(&sem), Some((IN, 7))).unwrap();
+    let watcher = KernelEp::new().unwrap();
+    watcher.ctl(Add, inner.as_raw_fd(), Some((IN | ET, 1))).unwrap();
+    for _ in 0..3 {
+        efd_add(&sem, 1).unwrap();
+    }
+    assert_eq!(datas(&watcher.wait(8, 0).unwrap()), vec![1]);
+    assert_eq!(datas(&inner.wait(8, 0).unwrap()), vec![7]);
+    let mut unit = [0u8; 8];
+    assert_eq!(read_fd(sem.as_raw_fd(), &mut unit).unwrap(), 8);
+    assert!(watcher.wait(8, 0).unwrap().is_empty(), "Linux: the LT re-queue wakes nobody");
+    // EventPoll.
+    let ep = EventPoll::new().unwrap();
+    let sem = ep.user_semaphore(7).unwrap();
+    let watcher = KernelEp::new().unwrap();
+    watcher.ctl(Add, ep.as_raw_fd(), Some((IN | ET, 1))).unwrap();
+    for _ in 0..3 {
+        sem.trigger();
+    }
+    assert_eq!(datas(&watcher.wait(8, 0).unwrap()), vec![1]);
+    let mut buf = [EpollEvent::default(); 8];
+    assert_eq!(ep.wait(&mut buf, 0).unwrap(), 1, "one unit, two left");
+    assert_eq!(datas(&watcher.wait(8, 0).unwrap()), vec![1], "the extra edge");
+    assert_eq!(ep.wait(&mut buf[..1], 0).unwrap(), 1, "one unit; no room to poll the OS");
+    assert!(watcher.wait(8, 0).unwrap().is_empty(), "no edge from a harvest that did not poll the OS");
+    assert_ne!(poll_bits(ep.as_raw_fd()) & IN, 0, "a unit is left: readable");
+    assert_eq!(ep.wait(&mut buf, 0).unwrap(), 1, "the last unit");
+    assert!(watcher.wait(8, 0).unwrap().is_empty(), "none once no unit is left");
+    assert_eq!(poll_bits(ep.as_raw_fd()) & IN, 0);
 }
 
 #[test]

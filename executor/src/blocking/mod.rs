@@ -57,7 +57,9 @@ const BLOCK_IN_PLACE_NEEDS_MULTI_THREAD: &str = "can call blocking only when run
 ///
 /// # Panics
 ///
-/// Outside a runtime context, with the same message as [`spawn`](crate::spawn).
+/// Outside a runtime context, with the same message as [`spawn`](crate::spawn) (naming the
+/// caller's line).
+#[track_caller]
 pub fn spawn_blocking<F, R>(func: F) -> JoinHandle<R>
 where
     F: FnOnce() -> R + Send + 'static,
@@ -82,10 +84,10 @@ where
 /// inside another `block_in_place` or outside any runtime, `f` simply runs.
 ///
 /// ```
-/// use executor::task::{block_in_place, spawn};
+/// use executor::task::block_in_place;
 ///
 /// let rt = executor::runtime::Builder::new_multi_thread().worker_threads(2).build()?;
-/// let sum = rt.block_on(spawn(async {
+/// let sum = rt.block_on(rt.spawn(async {
 ///     block_in_place(|| {
 ///         std::thread::sleep(std::time::Duration::from_millis(1)); // blocks this thread only
 ///         (1..=10).sum::<u32>()

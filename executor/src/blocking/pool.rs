@@ -63,6 +63,7 @@
 
 use super::task::BlockingTask;
 use crate::driver::Unpark;
+use crate::runtime::builder::Hooks;
 use crate::runtime::Handle;
 use crate::task::{Id, JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use crate::time::clock::Clock;
@@ -108,6 +109,8 @@ struct Inner {
     /// clock's auto-advance from `spawn_blocking` until it completes (its `release`), which
     /// then unparks the driver to reconsider (see `time/clock.rs`). Set by `set_handle`.
     auto_advance: std::sync::OnceLock<(Arc<Clock>, Unpark)>,
+    /// The runtime's `on_thread_start` / `on_thread_stop` callbacks.
+    hooks: Hooks,
     /// Test hook: the next this-many thread spawns fail as if the OS refused them.
     #[cfg(test)]
     fail_next_spawns: std::sync::atomic::AtomicUsize,
@@ -136,7 +139,7 @@ impl BlockingPool {
     /// A pool with no thread yet. Threads are named `thread_name`; at most `max_threads` are
     /// alive at once (at least 1); idle ones exit after `keep_alive`. It cannot start threads
     /// before [`set_handle`](BlockingPool::set_handle).
-    pub(crate) fn new(thread_name: String, max_threads: usize, keep_alive: Duration) -> BlockingPool {
+    pub(crate) fn new(thread_name: String, max_threads: usize, keep_alive: Duration, hooks: Hooks) -> BlockingPool {
         let inner = Inner {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
@@ -157,6 +160,7 @@ impl BlockingPool {
             max_threads: max_threads.max(1),
             keep_alive,
             auto_advance: std::sync::OnceLock::new(),
+            hooks,
             #[cfg(test)]
             fail_next_spawns: std::sync::atomic::AtomicUsize::new(0),
         };
@@ -294,6 +298,13 @@ impl Spawner {
     /// The body of a pool thread.
     fn run_worker(self, handle: Handle, id: usize) {
         let _ctx = handle.enter();
+        Hooks::run(&self.inner.hooks.thread_start);
+        self.work(id);
+        Hooks::run(&self.inner.hooks.thread_stop);
+    }
+
+    /// The loop of a pool thread: runs tasks, idles, exits on keep-alive or shutdown.
+    fn work(&self, id: usize) {
         let inner = &*self.inner;
         let mut state = inner.lock();
         state.num_starting -= 1;

@@ -1,13 +1,19 @@
 //! [`AsyncFd`]: any file descriptor registered on the runtime's `EventPoll`.
+//!
+//! Budget (as tokio): waiting for readiness ([`AsyncFd::ready`], `readable`, `writable`) takes
+//! no unit of the task's cooperative budget; the operations do — [`AsyncFd::async_io`] and the
+//! `poll_*` methods take one unit each time they complete.
 
 use super::scheduled_io::{Direction, ReadyEvent, ScheduledIo, WaiterKey};
 use super::{Interest, Ready};
 use crate::loom::sync::Arc;
 use crate::runtime::Handle;
+use crate::task::coop;
+use std::error::Error;
 use std::fmt;
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -62,21 +68,58 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Panics
     ///
-    /// Outside a runtime context.
+    /// Outside a runtime context (the message names the caller's line).
+    #[track_caller]
     pub fn new(inner: T) -> io::Result<AsyncFd<T>> {
         AsyncFd::with_interest(inner, Interest::READABLE | Interest::WRITABLE)
     }
 
     /// Registers `inner` for `interest` on the current runtime (see [`new`](AsyncFd::new)).
+    #[track_caller]
     pub fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
         AsyncFd::with_interest_on(&Handle::current(), inner, interest)
     }
 
     /// Registers `inner` for `interest` on the runtime of `handle`.
     pub fn with_interest_on(handle: &Handle, inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
+        AsyncFd::try_with_interest_on(handle, inner, interest).map_err(|e| e.into_parts().1)
+    }
+
+    /// As [`new`](AsyncFd::new), but a failure hands `inner` back (with the error).
+    ///
+    /// ```
+    /// use executor::io::unix::AsyncFd;
+    ///
+    /// let rt = executor::runtime::Builder::new_current_thread().build()?;
+    /// let _ctx = rt.enter();
+    /// // A regular file cannot be polled: EPERM, and the file comes back.
+    /// let file = std::fs::File::open("Cargo.toml")?;
+    /// let (file, err) = AsyncFd::try_new(file).unwrap_err().into_parts();
+    /// assert_eq!(err.raw_os_error(), Some(libc::EPERM));
+    /// assert!(file.metadata()?.is_file());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime context.
+    #[track_caller]
+    pub fn try_new(inner: T) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
+        AsyncFd::try_with_interest(inner, Interest::READABLE | Interest::WRITABLE)
+    }
+
+    /// As [`with_interest`](AsyncFd::with_interest), but a failure hands `inner` back.
+    #[track_caller]
+    pub fn try_with_interest(inner: T, interest: Interest) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
+        AsyncFd::try_with_interest_on(&Handle::current(), inner, interest)
+    }
+
+    fn try_with_interest_on(handle: &Handle, inner: T, interest: Interest) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
         let fd = inner.as_raw_fd();
-        let (token, io) = handle.driver().register(fd, interest)?;
-        Ok(AsyncFd { handle: handle.clone(), io, token, fd, registered: true, inner: Some(inner) })
+        match handle.driver().register(fd, interest) {
+            Ok((token, io)) => Ok(AsyncFd { handle: handle.clone(), io, token, fd, registered: true, inner: Some(inner) }),
+            Err(cause) => Err(AsyncFdTryNewError { inner, cause }),
+        }
     }
 
     /// The inner value.
@@ -103,10 +146,16 @@ impl<T: AsRawFd> AsyncFd<T> {
 
     /// Polls for read readiness. One task at a time: a later call with another waker replaces
     /// the earlier waker (as `AsyncRead::poll_read`); use [`readable`](AsyncFd::readable) for
-    /// several tasks.
+    /// several tasks. Takes a unit of the task's budget when ready.
     pub fn poll_read_ready<'a>(&'a self, cx: &mut Context<'_>) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
         let ev = ready!(self.io.poll_ready(cx, Direction::Read))?;
         Poll::Ready(Ok(AsyncFdReadyGuard { fd: self, event: Some(ev) }))
+    }
+
+    /// [`poll_read_ready`](AsyncFd::poll_read_ready) whose guard gives `&mut` access.
+    pub fn poll_read_ready_mut<'a>(&'a mut self, cx: &mut Context<'_>) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, T>>> {
+        let ev = ready!(self.io.poll_ready(cx, Direction::Read))?;
+        Poll::Ready(Ok(AsyncFdReadyMutGuard { fd: self, event: Some(ev) }))
     }
 
     /// Polls for write readiness (one task at a time, as [`poll_read_ready`](AsyncFd::poll_read_ready)).
@@ -115,9 +164,20 @@ impl<T: AsRawFd> AsyncFd<T> {
         Poll::Ready(Ok(AsyncFdReadyGuard { fd: self, event: Some(ev) }))
     }
 
+    /// [`poll_write_ready`](AsyncFd::poll_write_ready) whose guard gives `&mut` access.
+    pub fn poll_write_ready_mut<'a>(&'a mut self, cx: &mut Context<'_>) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, T>>> {
+        let ev = ready!(self.io.poll_ready(cx, Direction::Write))?;
+        Poll::Ready(Ok(AsyncFdReadyMutGuard { fd: self, event: Some(ev) }))
+    }
+
     /// Waits until the fd is readable (any number of tasks may wait at once).
     pub async fn readable(&self) -> io::Result<AsyncFdReadyGuard<'_, T>> {
         self.ready(Interest::READABLE).await
+    }
+
+    /// [`readable`](AsyncFd::readable) whose guard gives `&mut` access.
+    pub async fn readable_mut(&mut self) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
+        self.ready_mut(Interest::READABLE).await
     }
 
     /// Waits until the fd is writable (any number of tasks may wait at once).
@@ -125,38 +185,75 @@ impl<T: AsRawFd> AsyncFd<T> {
         self.ready(Interest::WRITABLE).await
     }
 
-    /// Waits until some readiness of `interest` is reported.
+    /// [`writable`](AsyncFd::writable) whose guard gives `&mut` access.
+    pub async fn writable_mut(&mut self) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
+        self.ready_mut(Interest::WRITABLE).await
+    }
+
+    /// Waits until some readiness of `interest` is reported. Takes no unit of the task's
+    /// cooperative budget (as tokio): the operation that follows does.
     pub async fn ready(&self, interest: Interest) -> io::Result<AsyncFdReadyGuard<'_, T>> {
         let ev = Readiness { io: &self.io, interest, key: None }.await?;
         Ok(AsyncFdReadyGuard { fd: self, event: Some(ev) })
     }
 
-    /// Waits for `interest` and runs `f` until it returns something other than `WouldBlock`,
-    /// clearing the readiness after each `WouldBlock`.
-    pub async fn async_io<R>(&self, interest: Interest, mut f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        loop {
-            let ev = Readiness { io: &self.io, interest, key: None }.await?;
-            match f(self.get_ref()) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.io.clear_readiness(ev),
-                res => return res,
-            }
-        }
+    /// [`ready`](AsyncFd::ready) whose guard gives `&mut` access to the `AsyncFd` and its value.
+    ///
+    /// ```
+    /// use executor::io::{unix::AsyncFd, Interest};
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// let rt = executor::runtime::Builder::new_current_thread().build()?;
+    /// rt.block_on(async {
+    ///     let (a, mut b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let mut a = AsyncFd::new(a)?;
+    ///     b.write_all(b"hi")?;
+    ///     let mut guard = a.ready_mut(Interest::READABLE).await?;
+    ///     let mut buf = [0; 2];
+    ///     let n = guard.try_io(|fd| fd.get_mut().read(&mut buf)).unwrap()?;
+    ///     assert_eq!(&buf[..n], b"hi");
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn ready_mut(&mut self, interest: Interest) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
+        let ev = Readiness { io: &self.io, interest, key: None }.await?;
+        Ok(AsyncFdReadyMutGuard { fd: self, event: Some(ev) })
     }
 
-    /// Runs `f` now, without waiting; if it returns `WouldBlock`, clears the readiness observed
-    /// before the call (readiness reported since is kept).
+    /// Waits for `interest` and runs `f` until it returns something other than `WouldBlock`,
+    /// clearing the readiness after each `WouldBlock`. Each completed call takes a unit of the
+    /// task's budget.
+    pub async fn async_io<R>(&self, interest: Interest, mut f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        let io = &*self.io;
+        let inner = self.inner.as_ref().expect("AsyncFd holds its value until dropped");
+        async_io(io, interest, || f(inner)).await
+    }
+
+    /// [`async_io`](AsyncFd::async_io) whose closure gets `&mut` access to the value.
+    pub async fn async_io_mut<R>(&mut self, interest: Interest, mut f: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
+        let io = &*self.io;
+        let inner = self.inner.as_mut().expect("AsyncFd holds its value until dropped");
+        async_io(io, interest, || f(inner)).await
+    }
+
+    /// Runs `f` now, without waiting, if readiness of `interest` is recorded — else returns
+    /// `WouldBlock` without calling it (as tokio). If `f` returns `WouldBlock`, the readiness
+    /// observed before the call is cleared (readiness reported since is kept).
     ///
-    /// Unlike tokio's `try_io`, `f` is called even if no readiness is recorded: the record is a
-    /// hint, and a fd registered a moment ago may already be ready before the reactor says so.
+    /// A descriptor registered a moment ago has no readiness recorded until the driver has
+    /// polled once, even if the OS has data for it: await [`readable`](AsyncFd::readable) /
+    /// [`writable`](AsyncFd::writable) first, or use [`async_io`](AsyncFd::async_io).
     pub fn try_io<R>(&self, interest: Interest, f: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
-        let ev = self.io.readiness(interest)?;
-        let res = f(self.get_ref());
-        if let (Err(e), Some(ev)) = (&res, ev) {
-            if e.kind() == io::ErrorKind::WouldBlock {
-                self.io.clear_readiness(ev);
-            }
-        }
-        res
+        try_io(&self.io, interest, || f(self.get_ref()))
+    }
+
+    /// [`try_io`](AsyncFd::try_io) whose closure gets `&mut` access to the value.
+    pub fn try_io_mut<R>(&mut self, interest: Interest, f: impl FnOnce(&mut T) -> io::Result<R>) -> io::Result<R> {
+        let inner = self.inner.as_mut().expect("AsyncFd holds its value until dropped");
+        try_io(&self.io, interest, || f(inner))
     }
 
     /// The poll form of [`async_io`](AsyncFd::async_io) for one direction (`READABLE` or
@@ -218,9 +315,45 @@ impl<T: AsRawFd> AsyncFd<T> {
     }
 }
 
+/// The loop of `async_io`: wait for readiness (no budget), take a unit, operate, clear on
+/// `WouldBlock` and wait again.
+async fn async_io<R>(io: &ScheduledIo, interest: Interest, mut f: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+    loop {
+        let ev = Readiness { io, interest, key: None }.await?;
+        let unit = poll_fn(coop::poll_proceed).await;
+        match f() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => io.clear_readiness(ev),
+            res => {
+                unit.made_progress();
+                return res;
+            }
+        }
+    }
+}
+
+/// The body of `try_io`: operate only if readiness is recorded; clear it on `WouldBlock`.
+fn try_io<R>(io: &ScheduledIo, interest: Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+    let Some(ev) = io.readiness(interest)? else {
+        return Err(io::ErrorKind::WouldBlock.into());
+    };
+    let res = f();
+    if matches!(&res, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+        io.clear_readiness(ev);
+    }
+    res
+}
+
 impl<T: AsRawFd> AsRawFd for AsyncFd<T> {
     fn as_raw_fd(&self) -> RawFd {
         self.fd
+    }
+}
+
+impl<T: AsRawFd> AsFd for AsyncFd<T> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: `fd` is the inner value's descriptor, open for as long as the `AsyncFd`
+        // holds the value (it is dropped only in `drop` / `into_inner`, which end the borrow).
+        unsafe { BorrowedFd::borrow_raw(self.fd) }
     }
 }
 
@@ -254,26 +387,84 @@ pub struct AsyncFdReadyGuard<'a, T: AsRawFd> {
 #[derive(Debug)]
 pub struct TryIoError(());
 
+/// The error of [`AsyncFd::try_new`] and [`AsyncFd::try_with_interest`]: the value that could
+/// not be registered, and why.
+pub struct AsyncFdTryNewError<T> {
+    inner: T,
+    cause: io::Error,
+}
+
+impl<T> AsyncFdTryNewError<T> {
+    /// The value, and the registration's error.
+    pub fn into_parts(self) -> (T, io::Error) {
+        (self.inner, self.cause)
+    }
+}
+
+impl<T> fmt::Display for AsyncFdTryNewError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.cause, f)
+    }
+}
+
+impl<T> fmt::Debug for AsyncFdTryNewError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.cause, f)
+    }
+}
+
+impl<T> Error for AsyncFdTryNewError<T> {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.cause)
+    }
+}
+
+impl<T> From<AsyncFdTryNewError<T>> for io::Error {
+    fn from(e: AsyncFdTryNewError<T>) -> io::Error {
+        e.cause
+    }
+}
+
+/// The readiness a guard observed, for both guards.
+fn observed(event: &Option<ReadyEvent>) -> Ready {
+    event.map_or(Ready::EMPTY, |ev| ev.ready)
+}
+
+/// Clears `ready` of the readiness observed (all of it: `Ready::ALL`), keeping what the reactor
+/// reported since; the guard forgets what it cleared.
+fn clear_observed(io: &ScheduledIo, event: &mut Option<ReadyEvent>, ready: Ready) {
+    if let Some(mut ev) = *event {
+        io.retain_readiness(ev, ev.ready - ready);
+        ev.ready = ev.ready - ready;
+        *event = (!ev.ready.is_empty()).then_some(ev);
+    }
+}
+
+/// The result of a guard's `try_io`: a `WouldBlock` clears the observed readiness.
+fn guard_try_io<R>(io: &ScheduledIo, event: &mut Option<ReadyEvent>, res: io::Result<R>) -> Result<io::Result<R>, TryIoError> {
+    match res {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+            clear_observed(io, event, Ready::ALL);
+            Err(TryIoError(()))
+        }
+        res => Ok(res),
+    }
+}
+
 impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
     /// The readiness observed.
     pub fn ready(&self) -> Ready {
-        self.event.map_or(Ready::EMPTY, |ev| ev.ready)
+        observed(&self.event)
     }
 
     /// Clears the observed readiness (not readiness reported since).
     pub fn clear_ready(&mut self) {
-        if let Some(ev) = self.event.take() {
-            self.fd.io.clear_readiness(ev);
-        }
+        clear_observed(&self.fd.io, &mut self.event, Ready::ALL);
     }
 
     /// Clears only `ready` of the observed readiness.
     pub fn clear_ready_matching(&mut self, ready: Ready) {
-        if let Some(mut ev) = self.event {
-            self.fd.io.retain_readiness(ev, ev.ready - ready);
-            ev.ready = ev.ready - ready;
-            self.event = (!ev.ready.is_empty()).then_some(ev);
-        }
+        clear_observed(&self.fd.io, &mut self.event, ready);
     }
 
     /// Keeps the readiness set (the default when the guard is dropped).
@@ -283,13 +474,8 @@ impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
 
     /// Runs `f`; on `WouldBlock` clears the readiness and returns `Err(TryIoError)`.
     pub fn try_io<R>(&mut self, f: impl FnOnce(&'a AsyncFd<T>) -> io::Result<R>) -> Result<io::Result<R>, TryIoError> {
-        match f(self.fd) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.clear_ready();
-                Err(TryIoError(()))
-            }
-            res => Ok(res),
-        }
+        let res = f(self.fd);
+        guard_try_io(&self.fd.io, &mut self.event, res)
     }
 
     /// The `AsyncFd`.
@@ -306,6 +492,67 @@ impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
 impl<T: AsRawFd> fmt::Debug for AsyncFdReadyGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncFdReadyGuard").field("ready", &self.ready()).finish()
+    }
+}
+
+/// Readiness observed on an [`AsyncFd`] borrowed mutably ([`AsyncFd::ready_mut`] and its
+/// siblings): as [`AsyncFdReadyGuard`], with `&mut` access to the `AsyncFd` and its value.
+pub struct AsyncFdReadyMutGuard<'a, T: AsRawFd> {
+    fd: &'a mut AsyncFd<T>,
+    event: Option<ReadyEvent>,
+}
+
+impl<T: AsRawFd> AsyncFdReadyMutGuard<'_, T> {
+    /// The readiness observed.
+    pub fn ready(&self) -> Ready {
+        observed(&self.event)
+    }
+
+    /// Clears the observed readiness (not readiness reported since).
+    pub fn clear_ready(&mut self) {
+        clear_observed(&self.fd.io, &mut self.event, Ready::ALL);
+    }
+
+    /// Clears only `ready` of the observed readiness.
+    pub fn clear_ready_matching(&mut self, ready: Ready) {
+        clear_observed(&self.fd.io, &mut self.event, ready);
+    }
+
+    /// Keeps the readiness set (the default when the guard is dropped).
+    pub fn retain_ready(&mut self) {
+        self.event = None;
+    }
+
+    /// Runs `f`; on `WouldBlock` clears the readiness and returns `Err(TryIoError)`.
+    pub fn try_io<R>(&mut self, f: impl FnOnce(&mut AsyncFd<T>) -> io::Result<R>) -> Result<io::Result<R>, TryIoError> {
+        let res = f(self.fd);
+        guard_try_io(&self.fd.io, &mut self.event, res)
+    }
+
+    /// The `AsyncFd`.
+    pub fn get_ref(&self) -> &AsyncFd<T> {
+        self.fd
+    }
+
+    /// The `AsyncFd`, mutably.
+    pub fn get_mut(&mut self) -> &mut AsyncFd<T> {
+        self.fd
+    }
+
+    /// The `AsyncFd`'s inner value.
+    pub fn get_inner(&self) -> &T {
+        self.fd.get_ref()
+    }
+
+    /// The `AsyncFd`'s inner value, mutably.
+    pub fn get_inner_mut(&mut self) -> &mut T {
+        self.fd.get_mut()
+    }
+}
+
+impl<T: AsRawFd> fmt::Debug for AsyncFdReadyMutGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncFdReadyMutGuard").field("ready", &self.ready()).finish()
     }
 }
 

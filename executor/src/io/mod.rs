@@ -15,16 +15,25 @@
 //! ```
 //!
 //! [`unix::AsyncFd`] is the public face (as in tokio); the `net` crate's sockets are built on it.
+//!
+//! The utilities of `util/` ([`copy`], [`copy_bidirectional`], [`duplex`], [`split`], …) work on
+//! any stream with the runtime's I/O traits (the `futures` ones), and take part in the
+//! cooperative budget.
 
 mod async_fd;
 mod ready;
 pub(crate) mod registry;
 mod scheduled_io;
+mod util;
 
 pub use ready::{Interest, Ready};
 pub(crate) use scheduled_io::ScheduledIo;
+pub use util::{
+    copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf, duplex, empty, repeat, sink, split, DuplexStream, Empty, ReadHalf,
+    Repeat, Sink, WriteHalf,
+};
 
 /// Unix file descriptors on the reactor.
 pub mod unix {
-    pub use super::async_fd::{AsyncFd, AsyncFdReadyGuard, TryIoError};
+    pub use super::async_fd::{AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, AsyncFdTryNewError, TryIoError};
 }

@@ -22,6 +22,9 @@ impl Interest {
     pub const WRITABLE: Interest = Interest(0b010);
     /// Priority (urgent / out-of-band) data: `EPOLLPRI`.
     pub const PRIORITY: Interest = Interest(0b100);
+    /// Errors only: `EPOLLERR`, which the OS reports whatever the interest (so every interest
+    /// is also woken by an error); alone, it waits for nothing else.
+    pub const ERROR: Interest = Interest(0b1000);
 
     /// Whether the interest includes readable.
     pub const fn is_readable(self) -> bool {
@@ -38,10 +41,42 @@ impl Interest {
         self.0 & Self::PRIORITY.0 != 0
     }
 
+    /// Whether the interest includes errors.
+    ///
+    /// ```
+    /// use executor::io::Interest;
+    ///
+    /// assert!(Interest::ERROR.is_error());
+    /// assert!((Interest::READABLE | Interest::ERROR).is_error());
+    /// assert!(!Interest::WRITABLE.is_error());
+    /// ```
+    pub const fn is_error(self) -> bool {
+        self.0 & Self::ERROR.0 != 0
+    }
+
     /// The union of two interests.
     #[must_use]
     pub const fn add(self, other: Interest) -> Interest {
         Interest(self.0 | other.0)
+    }
+
+    /// The interest without `other`; `None` if nothing is left.
+    ///
+    /// ```
+    /// use executor::io::Interest;
+    ///
+    /// let both = Interest::READABLE | Interest::WRITABLE;
+    /// assert_eq!(both.remove(Interest::WRITABLE), Some(Interest::READABLE));
+    /// assert_eq!(Interest::READABLE.remove(Interest::READABLE), None);
+    /// ```
+    #[must_use]
+    pub const fn remove(self, other: Interest) -> Option<Interest> {
+        let left = self.0 & !other.0;
+        if left == 0 {
+            None
+        } else {
+            Some(Interest(left))
+        }
     }
 
     /// The `EventPoll` interest bits of the registration (always edge-triggered).
@@ -55,6 +90,9 @@ impl Interest {
         }
         if self.is_priority() {
             ev = ev.union(Events::PRI);
+        }
+        if self.is_error() {
+            ev = ev.union(Events::ERR);
         }
         ev
     }
@@ -91,7 +129,7 @@ impl ops::BitOrAssign for Interest {
 
 impl fmt::Debug for Interest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [(Self::READABLE, "READABLE"), (Self::WRITABLE, "WRITABLE"), (Self::PRIORITY, "PRIORITY")];
+        let names = [(Self::READABLE, "READABLE"), (Self::WRITABLE, "WRITABLE"), (Self::PRIORITY, "PRIORITY"), (Self::ERROR, "ERROR")];
         let mut first = true;
         for (bit, name) in names {
             if self.0 & bit.0 != 0 {

@@ -8,7 +8,7 @@
 
 use super::scheduled_io::{ScheduledIo, WakeList};
 use super::Ready;
-use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use crate::loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use crate::loom::sync::{Arc, Mutex};
 use std::io;
 use std::task::{Context, Poll, Waker};
@@ -17,6 +17,8 @@ const GEN_MASK: u32 = 0x7fff_ffff;
 
 pub(crate) struct Registry {
     slab: Mutex<Slab>,
+    /// Live registrations (changed under the slab's lock, read without it: `Driver::is_idle`).
+    live: AtomicUsize,
     /// Bumped each time the fd of a removed registration was closed.
     released: AtomicU64,
     /// Whether `release_waiters` may be non-empty (saves the lock on every close).
@@ -52,6 +54,7 @@ impl Registry {
     pub(crate) fn new() -> Registry {
         Registry {
             slab: Mutex::new(Slab::default()),
+            live: AtomicUsize::new(0),
             released: AtomicU64::new(0),
             has_release_waiters: AtomicBool::new(false),
             release_waiters: Mutex::new(Vec::new()),
@@ -80,6 +83,7 @@ impl Registry {
         };
         let entry = &mut slab.entries[idx as usize];
         entry.io = Some(io.clone());
+        self.live.fetch_add(1, Ordering::AcqRel);
         Ok((u64::from(entry.gen) << 32 | u64::from(idx), io))
     }
 
@@ -92,8 +96,14 @@ impl Registry {
             if entry.gen == gen && entry.io.take().is_some() {
                 entry.gen = (entry.gen + 1) & GEN_MASK;
                 slab.free.push(idx);
+                self.live.fetch_sub(1, Ordering::AcqRel);
             }
         }
+    }
+
+    /// Whether nothing is registered.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.live.load(Ordering::Acquire) == 0
     }
 
     /// A registered fd was closed: wakes the tasks waiting for a file descriptor to be freed.

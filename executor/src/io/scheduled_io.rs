@@ -238,8 +238,9 @@ impl ScheduledIo {
         let mut ev = ReadyEvent { ready: Ready::EMPTY, read_gen: None, write_gen: None };
         for dir in [Direction::Read, Direction::Write] {
             let dir_mask = mask & if dir == Direction::Read { READ_BITS } else { WRITE_BITS };
+            // Errors are recorded in both words; an interest in errors alone reads the read word.
             let wanted = match dir {
-                Direction::Read => interest.is_readable() || interest.is_priority(),
+                Direction::Read => interest.is_readable() || interest.is_priority() || interest.is_error(),
                 Direction::Write => interest.is_writable(),
             };
             if !wanted {
@@ -296,7 +297,7 @@ impl ScheduledIo {
             Direction::Read => Interest::READABLE,
             Direction::Write => Interest::WRITABLE,
         };
-        let mut coop = ready!(coop::poll_proceed(cx));
+        let coop = ready!(coop::poll_proceed(cx));
         if let Some(ev) = self.readiness(interest)? {
             coop.made_progress();
             return Poll::Ready(Ok(ev));
@@ -322,16 +323,15 @@ impl ScheduledIo {
     }
 
     /// Polls for `interest` on behalf of a readiness future holding `key` (any number of tasks
-    /// may wait at once, each with its own key).
+    /// may wait at once, each with its own key). Takes no unit of the cooperative budget: the
+    /// operation that follows the wait does (as in tokio).
     pub(crate) fn poll_waiter(
         &self,
         cx: &mut Context<'_>,
         interest: Interest,
         key: &mut Option<WaiterKey>,
     ) -> Poll<io::Result<ReadyEvent>> {
-        let mut coop = ready!(coop::poll_proceed(cx));
         if let Some(ev) = self.readiness(interest)? {
-            coop.made_progress();
             return Poll::Ready(Ok(ev));
         }
         let mut w = self.waiters.lock();
@@ -350,10 +350,7 @@ impl ScheduledIo {
             }
         }
         match self.readiness(interest)? {
-            Some(ev) => {
-                coop.made_progress();
-                Poll::Ready(Ok(ev))
-            }
+            Some(ev) => Poll::Ready(Ok(ev)),
             None => Poll::Pending,
         }
     }

@@ -13,19 +13,24 @@
 //! ```text
 //! loop {
 //!     poll the block_on future if it was woken            (return when it is ready)
-//!     run up to EVENT_INTERVAL tasks (local queue; the inject queue every
-//!         GLOBAL_INTERVAL tasks and whenever the local one is empty)
-//!     park on the driver: zero timeout if work is left, else until a wake-up, event or timer
+//!     run up to event_interval tasks (local queue; the inject queue every
+//!         global_queue_interval tasks and whenever the local one is empty)
+//!     park on the driver: zero timeout if work is left (deferred tasks included), else until a
+//!         wake-up, event or timer; then wake the deferred (yielded) tasks
 //! }
 //! ```
 //!
-//! Polling the driver after every `EVENT_INTERVAL` tasks even when the queues never empty is what
-//! keeps I/O and timers from starving behind tasks that keep waking themselves; taking from the
-//! inject queue every `GLOBAL_INTERVAL` tasks keeps remote wake-ups from starving behind local
-//! ones. Only one thread drives at a time; another thread in `block_on` waits for its own future
+//! Polling the driver after every `event_interval` (61) tasks even when the queues never empty
+//! is what keeps I/O and timers from starving behind tasks that keep waking themselves; taking
+//! from the inject queue every `global_queue_interval` (31) tasks keeps remote wake-ups from
+//! starving behind local ones. A task that yields is deferred until the next driver poll (see
+//! `defer.rs`), so the tasks I/O made ready run before it runs again. Only one thread drives at a time; another thread in `block_on` waits for its own future
 //! and takes over when the driving thread leaves (the local queue is handed to the inject queue
 //! then).
 
+use super::builder::{Config, Hooks};
+use super::context::DrivingGuard;
+use super::defer;
 use crate::driver::{Driver, Unpark};
 use crate::task::{JoinHandle, Notified, OwnedTasks, Schedule, Task};
 use std::cell::{Cell, RefCell};
@@ -39,12 +44,9 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::Duration;
 
-/// Tasks run between two polls of the driver (tokio and Go use 61: "fairly arbitrary", prime,
-/// small enough that I/O waits at most a few dozen task polls).
-const EVENT_INTERVAL: usize = 61;
-
-/// Tasks run between two looks at the inject queue while the local queue has work (tokio's 31).
-const GLOBAL_INTERVAL: usize = 31;
+/// Tasks run between two looks at the inject queue while the local queue has work, by default
+/// (tokio's 31).
+const DEFAULT_GLOBAL_INTERVAL: u32 = 31;
 
 type Queue = VecDeque<Notified<Arc<Shared>>>;
 
@@ -64,10 +66,15 @@ pub(crate) struct Shared {
     driving: AtomicBool,
     /// Threads in `block_on` that wait for another thread's drive to end.
     blocked: Mutex<Vec<Thread>>,
+    config: Config,
+    /// Tasks run between two polls of the driver.
+    event_interval: usize,
+    /// Tasks run between two looks at the inject queue.
+    global_interval: usize,
 }
 
 impl Shared {
-    pub(crate) fn new(clock: crate::time::clock::Clock) -> io::Result<Arc<Shared>> {
+    pub(crate) fn new(config: Config, clock: crate::time::clock::Clock) -> io::Result<Arc<Shared>> {
         let driver = Driver::new(1, clock)?;
         let unpark = driver.unpark_handle();
         Ok(Arc::new(Shared {
@@ -77,6 +84,9 @@ impl Shared {
             unpark,
             driving: AtomicBool::new(false),
             blocked: Mutex::new(Vec::new()),
+            event_interval: config.event_interval as usize,
+            global_interval: config.global_queue_interval.unwrap_or(DEFAULT_GLOBAL_INTERVAL) as usize,
+            config,
         }))
     }
 
@@ -84,6 +94,11 @@ impl Shared {
         &self.driver
     }
 
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    #[track_caller]
     pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -96,14 +111,13 @@ impl Shared {
         self.inject.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether this thread drives this runtime.
+    /// Whether this thread drives this runtime (never, while the thread's locals are destroyed).
     fn is_driving_here(&self) -> bool {
-        DRIVING.with(|d| std::ptr::eq(d.get(), self))
+        DRIVING.try_with(|d| std::ptr::eq(d.get(), self)).unwrap_or(false)
     }
 
     /// Runs `future` to completion on this thread, driving the runtime's tasks meanwhile.
-    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
-        let _driving = super::context::enter_driving(false);
+    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F, _driving: DrivingGuard) -> F::Output {
         let mut future = pin!(future);
         let wake = Arc::new(BlockOnWake {
             woken: AtomicBool::new(true),
@@ -132,29 +146,54 @@ impl Shared {
             }
             since_park += self.run_tasks();
             // The block_on future was woken (by a task that just ran): poll it before anything
-            // else, but still visit the driver every EVENT_INTERVAL tasks.
-            if wake.woken.load(Ordering::Acquire) && since_park < EVENT_INTERVAL {
+            // else, but still visit the driver every `event_interval` tasks.
+            if wake.woken.load(Ordering::Acquire) && since_park < self.event_interval {
                 since_park += 1;
                 continue;
             }
             since_park = 0;
-            let more = LOCAL.with(|q| !q.borrow().is_empty()) || !self.inject().is_empty() || wake.woken.load(Ordering::Acquire);
-            if let Err(e) = self.driver.park(if more { Some(Duration::ZERO) } else { None }, crate::driver::HARVEST) {
-                panic!("runtime: the reactor failed: {e}");
-            }
+            self.park(&wake);
         }
     }
 
-    /// Runs up to `EVENT_INTERVAL` tasks; returns how many ran.
+    /// Whether anything can run without a wake-up: queued tasks, deferred ones, or the
+    /// `block_on` future.
+    fn has_work(&self, wake: &BlockOnWake) -> bool {
+        LOCAL.with(|q| !q.borrow().is_empty()) || !self.inject().is_empty() || wake.woken.load(Ordering::Acquire) || !defer::is_empty()
+    }
+
+    /// Polls the driver — sleeping in it if nothing can run (between the park hooks) — then
+    /// wakes the deferred tasks, behind whatever the driver woke.
+    fn park(&self, wake: &BlockOnWake) {
+        let mut timeout = Some(Duration::ZERO);
+        let idle = !self.has_work(wake);
+        if idle {
+            Hooks::run(&self.config.hooks.thread_park);
+            // The hook may have spawned a task: run it instead of sleeping.
+            if !self.has_work(wake) {
+                timeout = None;
+            }
+        }
+        if let Err(e) = self.driver.park(timeout, crate::driver::HARVEST) {
+            panic!("runtime: the reactor failed: {e}");
+        }
+        if idle {
+            Hooks::run(&self.config.hooks.thread_unpark);
+        }
+        defer::wake();
+    }
+
+    /// Runs up to `event_interval` tasks; returns how many ran.
     fn run_tasks(&self) -> usize {
-        for tick in 0..EVENT_INTERVAL {
-            let local = if tick % GLOBAL_INTERVAL == GLOBAL_INTERVAL - 1 { None } else { LOCAL.with(|q| q.borrow_mut().pop_front()) };
+        for tick in 0..self.event_interval {
+            let global_first = tick % self.global_interval == self.global_interval - 1;
+            let local = if global_first { None } else { LOCAL.with(|q| q.borrow_mut().pop_front()) };
             let Some(task) = local.or_else(|| self.inject().pop_front()).or_else(|| LOCAL.with(|q| q.borrow_mut().pop_front())) else {
                 return tick;
             };
             task.run();
         }
-        EVENT_INTERVAL
+        self.event_interval
     }
 
     /// Sleeps until the `block_on` future is woken or the driving thread leaves.
@@ -175,23 +214,26 @@ impl Shared {
     }
 }
 
-/// The driving role of one `block_on` call: installs the local queue on the thread and, when
-/// dropped (returned or unwound), hands queued tasks to the inject queue, gives the role up and
-/// wakes the threads waiting to take it.
+/// The driving role of one `block_on` call: installs the local queue and the list of deferred
+/// tasks on the thread and, when dropped (returned or unwound), hands queued and deferred tasks
+/// to the inject queue, gives the role up and wakes the threads waiting to take it.
 struct Drive<'a> {
     shared: &'a Shared,
+    defer: Option<defer::Scope>,
 }
 
 impl<'a> Drive<'a> {
     fn begin(shared: &'a Shared) -> Drive<'a> {
         DRIVING.with(|d| d.set(shared));
-        Drive { shared }
+        Drive { shared, defer: Some(defer::Scope::enter()) }
     }
 }
 
 impl Drop for Drive<'_> {
     fn drop(&mut self) {
         DRIVING.with(|d| d.set(std::ptr::null()));
+        // No longer driving: the deferred tasks go to the inject queue.
+        drop(self.defer.take());
         let left: Queue = LOCAL.with(|q| std::mem::take(&mut *q.borrow_mut()));
         if !left.is_empty() {
             self.shared.inject().extend(left);
@@ -213,6 +255,8 @@ impl Schedule for Arc<Shared> {
             // The driving thread looks at its queue before it parks: no wake-up needed.
             LOCAL.with(|q| q.borrow_mut().push_back(task));
         } else {
+            // Another thread, or this one while its locals are destroyed (a runtime dropped in
+            // a thread-local's destructor wakes the join handles of the tasks it cancels).
             self.inject().push_back(task);
             self.unpark.unpark();
         }

@@ -779,7 +779,7 @@ mod tests {
 /// loom models of the queue's races. Run with
 ///
 /// ```text
-/// RUSTFLAGS="--cfg loom" cargo test -p executor --lib --release loom_
+/// RUSTFLAGS="--cfg loom" cargo test -p eventpoll-executor --lib --release loom_
 /// ```
 ///
 /// `LOCAL_QUEUE_CAPACITY` is 4 under loom, so a handful of tasks reaches the "full" paths. Tasks

@@ -18,9 +18,19 @@
 //!   stays installed for the life of the process (dropping every [`Signal`](unix::Signal)
 //!   does not restore the default action). It does not chain to a previous handler. It only
 //!   touches lock-free atomics and calls `write(2)` (saving and restoring `errno`).
-//! * A [`Signal`](unix::Signal) starts from the counter's value when it is created: a signal
-//!   delivered before a listener existed is not seen by that listener. Several deliveries
-//!   between two polls are seen as one (signals coalesce, as in the kernel and in tokio).
+//! * A [`Signal`](unix::Signal) starts from the counter's value when it is created — deliveries
+//!   before it belong to the listeners that existed then — except when no listener of that
+//!   signal exists: a delivery that reached no listener (the last one was dropped, the signal
+//!   arrived, a new listener is created) is seen by the next listener, as tokio's global
+//!   registry keeps it pending. Several deliveries between two polls are seen as one (signals
+//!   coalesce, as in the kernel and in tokio).
+//!
+//! ```text
+//!   listeners of SIGx:  1 ──drop──▶ 0  (UNCLAIMED_FROM[x] = COUNTS[x])
+//!   SIGx delivered:                      COUNTS[x] += 1
+//!   signal(SIGx):       0 ──────────▶ 1  seen = UNCLAIMED_FROM[x] < COUNTS[x]: ready at once
+//!   (with listeners alive, a new one starts at seen = COUNTS[x])
+//! ```
 //! * Every `Signal` has its own descriptor (a `dup`), so any number of listeners of one signal,
 //!   on any number of runtimes, are each woken. The eventfd is shared, so one listener's
 //!   drain may consume a write meant for another: that is why the counters, not the eventfd,

@@ -34,6 +34,13 @@ static COUNTS: [AtomicUsize; SIGNALS] = [const { AtomicUsize::new(0) }; SIGNALS]
 /// Whether the handler of each signal is installed (written under `GLOBALS`).
 static INSTALLED: [AtomicBool; SIGNALS] = [const { AtomicBool::new(false) }; SIGNALS];
 
+/// Live listeners of each signal (changed under `GLOBALS`).
+static LISTENERS: [AtomicUsize; SIGNALS] = [const { AtomicUsize::new(0) }; SIGNALS];
+
+/// The delivery count of each signal when its last listener was dropped (written under
+/// `GLOBALS`): deliveries after it reached no listener, and are the next listener's.
+static UNCLAIMED_FROM: [AtomicUsize; SIGNALS] = [const { AtomicUsize::new(0) }; SIGNALS];
+
 /// The descriptor the handler writes to (-1 until the notifier exists; never closed after).
 static NOTIFY_WRITE: AtomicI32 = AtomicI32::new(-1);
 
@@ -137,8 +144,9 @@ pub struct Signal {
 }
 
 /// Listens for `kind`: installs its process-wide handler on first use, and returns a listener
-/// registered on the current runtime that completes for each delivery after this call (see the
-/// [design](super)).
+/// registered on the current runtime that completes for each delivery after this call — and
+/// at once for a delivery that reached no listener, if no other listener of `kind` exists (see
+/// the [design](super)).
 ///
 /// # Errors
 ///
@@ -148,7 +156,8 @@ pub struct Signal {
 ///
 /// # Panics
 ///
-/// Outside a runtime context.
+/// Outside a runtime context (the message names the caller's line).
+#[track_caller]
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     let signum = kind.0;
     let idx = match usize::try_from(signum) {
@@ -174,9 +183,21 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
         }
         dup_cloexec(notifier.read_fd())?
     };
-    // Deliveries from here on are this listener's.
-    let seen = COUNTS[idx].load(Ordering::SeqCst);
     let io = AsyncFd::with_interest(fd, Interest::READABLE)?;
+    // Counted only once nothing can fail (a listener never returned claims nothing), in one
+    // critical section with the choice of `seen`: the first listener since the last one was
+    // dropped takes the deliveries nobody saw; the others start from now (earlier deliveries
+    // are their elders').
+    let seen = {
+        let _globals = GLOBALS.lock().unwrap_or_else(PoisonError::into_inner);
+        let seen = if LISTENERS[idx].load(Ordering::SeqCst) == 0 {
+            UNCLAIMED_FROM[idx].load(Ordering::SeqCst)
+        } else {
+            COUNTS[idx].load(Ordering::SeqCst)
+        };
+        LISTENERS[idx].fetch_add(1, Ordering::SeqCst);
+        seen
+    };
     Ok(Signal { io, signum: idx, seen })
 }
 
@@ -202,6 +223,16 @@ impl Signal {
             // write since keeps it set) and look at the counter again.
             notify::drain(guard.get_inner().as_raw_fd());
             guard.clear_ready();
+        }
+    }
+}
+
+impl Drop for Signal {
+    fn drop(&mut self) {
+        let _globals = GLOBALS.lock().unwrap_or_else(PoisonError::into_inner);
+        if LISTENERS[self.signum].fetch_sub(1, Ordering::SeqCst) == 1 {
+            // Deliveries from now on reach no listener: they are kept for the next one.
+            UNCLAIMED_FROM[self.signum].store(COUNTS[self.signum].load(Ordering::SeqCst), Ordering::SeqCst);
         }
     }
 }

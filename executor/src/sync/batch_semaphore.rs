@@ -291,7 +291,7 @@ impl Future for Acquire<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         assert!(!this.done, "`Acquire` polled after completion");
-        let mut unit = ready!(coop::poll_proceed(cx));
+        let unit = ready!(coop::poll_proceed(cx));
         let res = ready!(this.sem.poll_acquire(cx, this.n, &mut this.node));
         unit.made_progress();
         this.done = true;

@@ -407,7 +407,7 @@ impl<T: Clone> Future for Recv<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let mut unit = ready!(coop::poll_proceed(cx));
+        let unit = ready!(coop::poll_proceed(cx));
         let shared = this.rx.shared.clone();
         let mut tail = shared.tail.lock();
         if let Some(key) = this.node.take() {

@@ -5,7 +5,7 @@
 //! cancelled waiter it had been given to. Run with:
 //!
 //! ```text
-//! RUSTFLAGS="--cfg loom" cargo test -p executor --lib --release loom_notify
+//! RUSTFLAGS="--cfg loom" cargo test -p eventpoll-executor --lib --release loom_notify
 //! ```
 //!
 //! Mutation tried: `Notified::drop` not passing a `One` notification on (the model deadlocks:

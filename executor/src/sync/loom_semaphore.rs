@@ -5,7 +5,7 @@
 //! that is never woken is a loom deadlock). Run with:
 //!
 //! ```text
-//! RUSTFLAGS="--cfg loom" cargo test -p executor --lib --release loom_semaphore
+//! RUSTFLAGS="--cfg loom" cargo test -p eventpoll-executor --lib --release loom_semaphore
 //! ```
 //!
 //! Mutations these models catch (each was tried, and each model named failed with it):

@@ -138,7 +138,7 @@ impl<F: Future> Future for Cooperative<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let mut unit = ready!(coop::poll_proceed(cx));
+        let unit = ready!(coop::poll_proceed(cx));
         // SAFETY: structural pinning: `future` is never moved out of the pinned `Cooperative`.
         let future = unsafe { self.map_unchecked_mut(|c| &mut c.future) };
         let out = ready!(future.poll(cx));

@@ -242,7 +242,7 @@ impl Future for Notified<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         if this.budgeted {
-            let mut unit = ready!(coop::poll_proceed(cx));
+            let unit = ready!(coop::poll_proceed(cx));
             if !this.poll_notified(Some(cx.waker())) {
                 return Poll::Pending;
             }

@@ -134,7 +134,7 @@ impl<T> Sender<T> {
 
     /// Ready once the receiver is dropped or closed.
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut unit = ready!(coop::poll_proceed(cx));
+        let unit = ready!(coop::poll_proceed(cx));
         let inner = self.inner.as_ref().expect("a Sender is consumed by send");
         let mut state = inner.lock();
         if state.rx_closed {
@@ -239,7 +239,7 @@ impl<T> Future for Receiver<T> {
     /// Dropping the receiver drops a value that was sent and not received.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let mut unit = ready!(coop::poll_proceed(cx));
+        let unit = ready!(coop::poll_proceed(cx));
         let inner = this.inner.as_ref().expect("called after complete");
         let mut state = inner.lock();
         let out = if let Some(v) = state.value.take() {

@@ -1,35 +1,10 @@
-//! Task identity ([`Id`]) and the error a `JoinHandle` resolves to when the
-//! task did not produce its output ([`JoinError`]).
+//! The error a `JoinHandle` resolves to when the task did not produce its output
+//! ([`JoinError`]).
 
+use super::id::Id;
 use std::any::Any;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-
-/// An opaque identifier of a task, unique among all tasks spawned during the
-/// life of the process.
-#[derive(Clone, Copy, Debug, Hash, Eq, PartialEq, Ord, PartialOrd)]
-pub struct Id(pub(crate) u64);
-
-impl Id {
-    /// Returns a fresh id from a process-wide counter (starting at 1).
-    pub(crate) fn next() -> Id {
-        // Plain std atomic even under loom: ids only need uniqueness.
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-        Id(NEXT_ID.fetch_add(1, Ordering::Relaxed))
-    }
-
-    /// The raw value (used to pick an owner-list shard).
-    pub(crate) fn as_u64(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
 
 /// The reason a task failed to produce its output: it was cancelled
 /// (aborted or its runtime shut down) or it panicked.
@@ -164,12 +139,5 @@ mod tests {
     fn join_error_is_send_sync_error() {
         fn assert_bounds<T: std::error::Error + Send + Sync + 'static>() {}
         assert_bounds::<JoinError>();
-    }
-
-    #[test]
-    fn ids_are_unique_and_display_as_numbers() {
-        let (a, b) = (Id::next(), Id::next());
-        assert_ne!(a, b);
-        assert_eq!(Id(3).to_string(), "3");
     }
 }

@@ -1,7 +1,8 @@
 //! The user-facing handles of a spawned task: [`JoinHandle`] (await the
 //! output, abort) and [`AbortHandle`] (abort only, cloneable).
 
-use super::error::{Id, JoinError};
+use super::error::JoinError;
+use super::id::Id;
 use super::raw::RawTask;
 use std::fmt;
 use std::future::Future;
@@ -67,7 +68,7 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut coop = std::task::ready!(super::coop::poll_proceed(cx));
+        let coop = std::task::ready!(super::coop::poll_proceed(cx));
         let mut ret = Poll::Pending;
         // SAFETY: `ret` is a `Poll<Result<T, JoinError>>` and `T` is the
         // task's output type (set when the handle was created); we are the JoinHandle.

@@ -135,7 +135,7 @@ impl<T> JoinSet<T> {
         // One unit of the task's budget for the whole call: the member handles are polled
         // unconstrained, or a spent budget would make each of them wake itself — and this loop
         // would pop it again for ever.
-        let mut coop = std::task::ready!(super::coop::poll_proceed(cx));
+        let coop = std::task::ready!(super::coop::poll_proceed(cx));
         loop {
             let key = {
                 let mut st = self.ready.state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -209,6 +209,7 @@ impl<T: Send + 'static> JoinSet<T> {
     /// # Panics
     ///
     /// Outside a runtime context.
+    #[track_caller]
     pub fn spawn<F>(&mut self, future: F) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
@@ -217,11 +218,92 @@ impl<T: Send + 'static> JoinSet<T> {
     }
 
     /// Spawns `future` on the runtime of `handle` and adds it to the set.
+    #[track_caller]
     pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
     {
         self.insert(handle.spawn(future))
+    }
+
+    /// Runs `func` on the current runtime's blocking pool
+    /// ([`spawn_blocking`](super::spawn_blocking)) and adds it to the set.
+    ///
+    /// ```
+    /// # let rt = executor::runtime::Runtime::new()?;
+    /// # rt.block_on(async {
+    /// let mut set = executor::task::JoinSet::new();
+    /// set.spawn_blocking(|| std::thread::current().name().map(str::to_owned));
+    /// let name = set.join_next().await.unwrap().unwrap();
+    /// assert_eq!(name.as_deref(), Some("runtime-worker"));
+    /// # });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime context.
+    #[track_caller]
+    pub fn spawn_blocking<F>(&mut self, func: F) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.insert(super::spawn_blocking(func))
+    }
+
+    /// Runs `func` on the blocking pool of `handle`'s runtime and adds it to the set.
+    #[track_caller]
+    pub fn spawn_blocking_on<F>(&mut self, func: F, handle: &Handle) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.insert(handle.spawn_blocking(func))
+    }
+}
+
+/// Spawns every future on the current runtime into a new set.
+///
+/// ```
+/// # let rt = executor::runtime::Runtime::new()?;
+/// # rt.block_on(async {
+/// use executor::task::JoinSet;
+/// let set: JoinSet<u32> = (0..5u32).map(|i| async move { i * i }).collect();
+/// let mut squares = set.join_all().await;
+/// squares.sort();
+/// assert_eq!(squares, [0, 1, 4, 9, 16]);
+/// # });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Panics
+///
+/// Outside a runtime context.
+impl<T, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> JoinSet<T> {
+        let mut set = JoinSet::new();
+        set.extend(iter);
+        set
+    }
+}
+
+/// Spawns every future on the current runtime into the set.
+///
+/// # Panics
+///
+/// Outside a runtime context.
+impl<T, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn extend<I: IntoIterator<Item = F>>(&mut self, iter: I) {
+        for future in iter {
+            self.spawn(future);
+        }
     }
 }
 

@@ -11,7 +11,7 @@
 //! completes) hands that reference back to the harness; `close_and_shutdown_all`
 //! pops it and shuts the task down.
 
-use super::error::Id;
+use super::id::Id;
 use super::join::JoinHandle;
 use super::raw::{Header, RawTask};
 use super::{Notified, Schedule, Task, BOX_THRESHOLD};

@@ -1,7 +1,7 @@
 //! loom models of the task state machine's racy paths. Run with:
 //!
 //! ```text
-//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p executor --lib --release task::loom_tests
+//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p eventpoll-executor --lib --release task::loom_tests
 //! ```
 //!
 //! Leak checking: each task cell holds a clone of the (loom) `Arc<LoomSched>`,

@@ -7,8 +7,8 @@
 //!
 //! | handle              | held by                          | module    |
 //! |---------------------|----------------------------------|-----------|
-//! | [`Task`]            | the owner list ([`OwnedTasks`])  | here      |
-//! | [`Notified`]        | a run queue; the right to run once | here    |
+//! | `Task`              | the owner list (`OwnedTasks`)    | here      |
+//! | `Notified`          | a run queue; the right to run once | here    |
 //! | [`JoinHandle`]      | the spawner                      | `join.rs` |
 //! | [`AbortHandle`]     | anyone (cloneable)               | `join.rs` |
 //! | `Waker`             | whatever the future registered with | `waker.rs` |
@@ -28,9 +28,10 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
-pub(crate) mod coop;
+pub mod coop;
 mod error;
 mod harness;
+mod id;
 mod join;
 // `len`, `is_empty`, `is_closed` serve the tests and, next, the multi-thread scheduler.
 #[allow(dead_code)]
@@ -48,15 +49,23 @@ mod loom_tests;
 mod join_set;
 mod local;
 mod spawn;
+mod task_local;
 
 pub use crate::blocking::{block_in_place, spawn_blocking};
 pub use coop::{consume_budget, unconstrained, Unconstrained};
-pub use error::{Id, JoinError};
+pub use error::JoinError;
+pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
 pub(crate) use list::OwnedTasks;
 pub use local::{spawn_local, LocalEnterGuard, LocalSet};
 pub use spawn::{spawn, yield_now};
+pub use task_local::{AccessError, LocalKey};
+
+/// Task-related futures.
+pub mod futures {
+    pub use super::task_local::TaskLocalFuture;
+}
 
 use raw::{Header, RawTask};
 use std::fmt;

@@ -32,8 +32,9 @@
 //! * owner-list links: whoever holds the owner list shard's mutex.
 //! * `scheduler`, `vtable`, ids: immutable after allocation, shared freely.
 
-use super::error::{Id, JoinError};
+use super::error::JoinError;
 use super::harness::Harness;
+use super::id::Id;
 use super::state::{State, TransitionToNotified};
 use super::Schedule;
 use crate::loom::cell::UnsafeCell;
@@ -267,6 +268,7 @@ impl<F: Future, S> Core<F, S> {
     /// # Safety
     /// The caller holds `RUNNING` and the stage is `Running`.
     pub(super) unsafe fn poll(&self, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let _id = super::id::IdGuard::enter(self.task_id);
         let res = self.stage.with_mut(|ptr| {
             // SAFETY: `RUNNING` gives exclusive access to the stage.
             let Stage::Running(future) = (unsafe { &mut *ptr }) else { unreachable!("polled a task that is not running") };
@@ -290,6 +292,8 @@ impl<F: Future, S> Core<F, S> {
     /// # Safety
     /// The caller has exclusive access to the stage (see module docs).
     pub(super) unsafe fn drop_future_or_output(&self) {
+        // The destructors run as part of the task: `task::id()` answers in them.
+        let _id = super::id::IdGuard::enter(self.task_id);
         // SAFETY: forwarded to the caller.
         let old = unsafe { self.set_stage(Stage::Consumed) };
         drop(old);

@@ -11,7 +11,8 @@ use std::task::{Context, Poll};
 ///
 /// # Panics
 ///
-/// Outside a runtime context, with a message that says so.
+/// Outside a runtime context, with a message that says so and names the caller's line.
+#[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
@@ -20,8 +21,10 @@ where
     Handle::current().spawn(future)
 }
 
-/// Yields to the scheduler once: the task goes to the back of the run queue, so other tasks,
-/// I/O and timers get their turn.
+/// Yields to the scheduler once: the task runs again only after the scheduler has polled its
+/// driver, behind every task that is runnable then — those I/O and timers woke included — so
+/// they all get their turn (tokio defers a yielded task the same way: `runtime/defer.rs`).
+/// Outside a runtime's thread the task is woken at once.
 pub async fn yield_now() {
     YieldNow { yielded: false }.await
 }
@@ -38,7 +41,7 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        cx.waker().wake_by_ref();
+        crate::runtime::defer::defer(cx.waker());
         Poll::Pending
     }
 }

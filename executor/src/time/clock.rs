@@ -174,9 +174,9 @@ pub(crate) fn now() -> StdInstant {
     if !ANY_PAUSED.load(Ordering::Acquire) {
         return StdInstant::now();
     }
-    match crate::runtime::context::try_current() {
-        Some(handle) => handle.driver().timers().clock().now(),
-        None => StdInstant::now(),
+    match crate::runtime::context::current() {
+        Ok(handle) => handle.driver().timers().clock().now(),
+        Err(_) => StdInstant::now(),
     }
 }
 

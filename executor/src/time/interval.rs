@@ -12,7 +12,7 @@ use std::time::Duration;
 ///
 /// # Panics
 ///
-/// If `period` is zero, or outside a runtime context.
+/// If `period` is zero, or outside a runtime context (the message names the caller's line).
 ///
 /// ```
 /// # let rt = executor::runtime::Runtime::new()?;
@@ -26,6 +26,7 @@ use std::time::Duration;
 /// # });
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[track_caller]
 pub fn interval(period: Duration) -> Interval {
     interval_at(Instant::now(), period)
 }
@@ -34,7 +35,8 @@ pub fn interval(period: Duration) -> Interval {
 ///
 /// # Panics
 ///
-/// If `period` is zero, or outside a runtime context.
+/// If `period` is zero, or outside a runtime context (the message names the caller's line).
+#[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(period > Duration::ZERO, "`period` must be non-zero");
     Interval { sleep: Box::pin(sleep_until(start)), period, missed: MissedTickBehavior::default() }
@@ -98,9 +100,42 @@ impl Interval {
     }
 
     /// Restarts the schedule: the next tick is one period from now.
+    ///
+    /// ```
+    /// # let rt = executor::runtime::Builder::new_current_thread().build()?;
+    /// # rt.block_on(async {
+    /// use executor::time::{interval, Duration, Instant};
+    /// let mut every = interval(Duration::from_millis(50));
+    /// every.tick().await; // at once
+    /// every.reset_immediately();
+    /// every.tick().await; // at once again
+    /// let before = Instant::now();
+    /// every.reset_after(Duration::from_millis(5));
+    /// let tick = every.tick().await; // 5 ms from the reset, then every 50 ms from there
+    /// assert!(tick >= before + Duration::from_millis(5));
+    /// # });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn reset(&mut self) {
-        let next = Instant::now() + self.period;
-        self.sleep.as_mut().reset(next);
+        self.reset_at(Instant::now() + self.period);
+    }
+
+    /// Restarts the schedule at once: the next tick completes immediately, the following ones
+    /// every period from now.
+    pub fn reset_immediately(&mut self) {
+        self.reset_at(Instant::now());
+    }
+
+    /// Restarts the schedule: the next tick is `after` from now, the following ones every
+    /// period from there.
+    pub fn reset_after(&mut self, after: Duration) {
+        self.reset_at(Instant::now().checked_add(after).unwrap_or_else(super::sleep::far_future));
+    }
+
+    /// Restarts the schedule: the next tick is at `deadline` (at once if it has passed), the
+    /// following ones every period from there.
+    pub fn reset_at(&mut self, deadline: Instant) {
+        self.sleep.as_mut().reset(deadline);
     }
 
     /// The period.
@@ -187,6 +222,34 @@ mod tests {
             let offset = (next - t0).as_nanos();
             assert_eq!(offset % Duration::from_millis(10).as_nanos(), 0, "{offset} ns is off the grid");
             assert!(next + Duration::from_millis(10) > late && next >= t0 + Duration::from_millis(40), "{:?}", next - t0);
+        });
+    }
+
+    #[test]
+    fn resets_move_the_next_tick_and_restart_the_schedule_from_it() {
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let period = Duration::from_millis(40);
+            let mut iv = interval(period);
+            iv.tick().await;
+            // Immediately: the next tick is now, the following one a period later.
+            iv.reset_immediately();
+            let t1 = iv.tick().await;
+            assert_eq!(iv.sleep.deadline(), t1 + period);
+            // After a delay: the next tick is that far from the reset.
+            let before = Instant::now();
+            iv.reset_after(Duration::from_millis(3));
+            let t2 = iv.tick().await;
+            assert!(t2 >= before + Duration::from_millis(3) && t2 <= Instant::now());
+            assert_eq!(iv.sleep.deadline(), t2 + period);
+            // At an instant.
+            let at = Instant::now() + Duration::from_millis(2);
+            iv.reset_at(at);
+            assert_eq!(iv.tick().await, at);
+            // `reset`: a period from now.
+            let before = Instant::now();
+            iv.reset();
+            assert!(iv.sleep.deadline() >= before + period);
         });
     }
 

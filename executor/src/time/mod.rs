@@ -23,3 +23,9 @@ pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::Duration;
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
+
+/// Time errors, at tokio's path: [`error::Elapsed`], the error of a [`timeout()`] whose deadline
+/// passed.
+pub mod error {
+    pub use super::timeout::Elapsed;
+}

@@ -1,6 +1,6 @@
 //! [`Sleep`]: a future that completes at an instant, registered in the runtime's timing wheel.
 
-use super::timers::TimerKey;
+use super::timers::{TimerKey, RUNTIME_SHUTTING_DOWN};
 use super::Instant;
 use crate::runtime::Handle;
 use std::fmt;
@@ -13,7 +13,9 @@ use std::time::Duration;
 ///
 /// # Panics
 ///
-/// Outside a runtime context.
+/// Outside a runtime context (the message names the caller's line). Polled after its runtime
+/// shut down: "A runtime context was found, but it is being shut down", as tokio.
+#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(Instant::now().checked_add(duration).unwrap_or_else(far_future))
 }
@@ -22,7 +24,8 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// # Panics
 ///
-/// Outside a runtime context.
+/// As [`sleep`].
+#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep { deadline, handle: Handle::current(), key: None }
 }
@@ -66,9 +69,13 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut coop = std::task::ready!(crate::task::coop::poll_proceed(cx));
         let this = self.get_mut();
         let timers = this.handle.driver().timers();
+        // Fail at once, whatever the budget: nothing will ever fire this timer.
+        if timers.is_shutdown() {
+            panic!("{RUNTIME_SHUTTING_DOWN}");
+        }
+        let coop = std::task::ready!(crate::task::coop::poll_proceed(cx));
         if timers.now() >= this.deadline {
             if let Some(key) = this.key.take() {
                 timers.remove(key);
@@ -78,7 +85,8 @@ impl Future for Sleep {
         }
         this.key = Some(match this.key.and_then(|key| timers.update(key, this.deadline, cx.waker())) {
             Some(key) => key,
-            None => timers.insert(this.deadline, cx.waker().clone()),
+            // Refused: the runtime shut down since the check above.
+            None => timers.insert(this.deadline, cx.waker().clone()).unwrap_or_else(|| panic!("{RUNTIME_SHUTTING_DOWN}")),
         });
         Poll::Pending
     }

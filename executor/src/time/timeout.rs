@@ -2,6 +2,7 @@
 
 use super::sleep::{sleep, sleep_until, Sleep};
 use super::Instant;
+use crate::task::coop;
 use std::error::Error;
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -12,14 +13,23 @@ use std::time::Duration;
 /// Requires `future` to complete within `duration`, else resolves to [`Elapsed`] (and drops
 /// the future).
 ///
+/// The deadline is checked at every poll, even when the inner future spent the task's
+/// cooperative budget (a future that always does would otherwise never time out).
+///
 /// # Panics
 ///
-/// Outside a runtime context.
+/// Outside a runtime context (the message names the caller's line).
+#[track_caller]
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
     Timeout { future: Box::pin(future.into_future()), sleep: sleep(duration) }
 }
 
 /// Requires `future` to complete before `deadline`, else resolves to [`Elapsed`].
+///
+/// # Panics
+///
+/// Outside a runtime context.
+#[track_caller]
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout { future: Box::pin(future.into_future()), sleep: sleep_until(deadline) }
 }
@@ -43,13 +53,17 @@ impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let had_budget = coop::has_budget_remaining();
         if let Poll::Ready(v) = self.future.as_mut().poll(cx) {
             return Poll::Ready(Ok(v));
         }
-        match Pin::new(&mut self.sleep).poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
-            Poll::Pending => Poll::Pending,
-        }
+        // If the inner future spent the last of the budget, the timer would refuse to run (and
+        // a future that always spends it would never time out): check the deadline without
+        // the budget. A budget spent before this poll is the scheduler's business: respect it.
+        let sleep = Pin::new(&mut self.sleep);
+        let elapsed =
+            if had_budget && !coop::has_budget_remaining() { coop::with_unconstrained(|| sleep.poll(cx)) } else { sleep.poll(cx) };
+        elapsed.map(|()| Err(Elapsed(())))
     }
 }
 

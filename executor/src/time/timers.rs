@@ -15,15 +15,30 @@
 //! new timer, or the insert sees the park and unparks the driver (any woken thread fires the
 //! timers and re-parks with the new deadline). Parks and the firing of expired timers touch
 //! every wheel; inserts and cancels touch one.
+//!
+//! **Shutdown.** When its runtime shuts down, every timer must fail at once rather than wait for
+//! a driver nobody drives any more (tokio panics "… context was found, but it is being
+//! shutdown" on the next poll). [`Timers::shutdown`] sets `shutdown`, then locks each wheel in
+//! turn and takes every pending timer's waker; an insert reads `shutdown` under its wheel's
+//! lock and refuses. So a timer is either drained (its task is woken, its next poll sees the
+//! flag and panics) or refused (its poll panics at once): none is left waiting.
+//!
+//! ```text
+//!   shutdown:  shutdown = true ── lock wheel 0: take all ── … ── lock wheel n: take all ── wake
+//!   insert:                        lock wheel k: shutdown? refuse : insert
+//! ```
+//!
+//! `pending` counts the timers in all wheels, so the driver can tell that nothing waits on it
+//! without taking a lock (`Driver::is_idle`).
 
 use super::clock::Clock;
 use super::wheel::{self, Wheel};
 use super::Instant;
-use crate::driver::Unpark;
+use crate::loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use crate::loom::sync::Mutex;
 use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
 
@@ -38,6 +53,10 @@ pub(crate) struct TimerKey {
 #[repr(align(128))]
 struct Shard(Mutex<Wheel<Waker>>);
 
+/// Wakes a thread sleeping in the driver (the driver's unpark user event; a stand-in in the
+/// `loom` model).
+pub(crate) type WakeDriver = Box<dyn Fn() + Send + Sync>;
+
 pub(crate) struct Timers {
     /// What the deadlines count from (the clock's instant when the runtime was built).
     start: std::time::Instant,
@@ -51,16 +70,27 @@ pub(crate) struct Timers {
     /// The earliest key of `parked` (`u64::MAX` if empty). Written while every shard is locked,
     /// read under any one shard's lock: the locks order it, `Relaxed` is enough.
     earliest_parked: AtomicU64,
-    unpark: Unpark,
+    unpark: WakeDriver,
+    /// Set once by `shutdown`, before the wheels are drained; read under a wheel's lock by
+    /// `insert` (and without a lock by `Sleep::poll`, to fail early).
+    shutdown: AtomicBool,
+    /// Timers in all wheels (changed under the wheel's lock, read without one).
+    pending: AtomicUsize,
 }
+
+/// The panic message of a timer polled after its runtime shut down (tokio's "A Tokio 1.x
+/// context was found, but it is being shutdown.").
+pub(crate) const RUNTIME_SHUTTING_DOWN: &str =
+    "A runtime context was found, but it is being shut down: timers cannot be polled after their runtime's shutdown";
 
 thread_local! {
     /// The wheel this thread inserts into (`usize::MAX`: not chosen yet).
     static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
-/// Hands wheels out round-robin to threads that are not workers.
-static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+/// Hands wheels out round-robin to threads that are not workers (a plain std atomic even under
+/// loom: only the spread matters).
+static NEXT_SHARD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Makes the calling worker thread insert its timers into wheel `index` (modulo the number of
 /// wheels of the runtime it uses).
@@ -69,20 +99,22 @@ pub(crate) fn set_thread_shard(index: usize) {
 }
 
 fn thread_shard() -> usize {
-    SHARD.with(|s| {
-        if s.get() == usize::MAX {
-            s.set(NEXT_SHARD.fetch_add(1, Ordering::Relaxed));
-        }
-        s.get()
-    })
+    SHARD
+        .try_with(|s| {
+            if s.get() == usize::MAX {
+                s.set(NEXT_SHARD.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+            }
+            s.get()
+        })
+        .unwrap_or(0)
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock<T>(m: &Mutex<T>) -> impl std::ops::DerefMut<Target = T> + '_ {
+    m.lock()
 }
 
 impl Timers {
-    pub(crate) fn new(shards: usize, unpark: Unpark, clock: Arc<Clock>) -> Timers {
+    pub(crate) fn new(shards: usize, unpark: WakeDriver, clock: Arc<Clock>) -> Timers {
         Timers {
             start: clock.now(),
             clock,
@@ -90,6 +122,8 @@ impl Timers {
             parked: Mutex::new(BTreeMap::new()),
             earliest_parked: AtomicU64::new(u64::MAX),
             unpark,
+            shutdown: AtomicBool::new(false),
+            pending: AtomicUsize::new(0),
         }
     }
 
@@ -100,6 +134,30 @@ impl Timers {
     /// The clock's current instant.
     pub(crate) fn now(&self) -> Instant {
         Instant::from_std(self.clock.now())
+    }
+
+    /// Whether the runtime shut down (every poll of a timer must fail).
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    /// Whether no timer is pending.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pending.load(Ordering::Acquire) == 0
+    }
+
+    /// Fails every pending and later timer: takes every waker (to be woken by the caller, whose
+    /// polls then panic) and refuses later inserts. See the module docs.
+    pub(crate) fn shutdown(&self) -> Vec<Waker> {
+        self.shutdown.store(true, Ordering::SeqCst);
+        let mut due = Vec::new();
+        for shard in self.shards.iter() {
+            let mut wheel = lock(&shard.0);
+            let before = due.len();
+            wheel.poll(u64::MAX, |_, waker| due.push(waker));
+            self.pending.fetch_sub(due.len() - before, Ordering::AcqRel);
+        }
+        due
     }
 
     /// Milliseconds since the start, rounded up: a timer never fires before its instant.
@@ -129,17 +187,22 @@ impl Timers {
         deadline < self.earliest_parked.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn insert(&self, at: Instant, waker: Waker) -> TimerKey {
+    /// Inserts a timer; `None` once the runtime shut down.
+    pub(crate) fn insert(&self, at: Instant, waker: Waker) -> Option<TimerKey> {
         let deadline = self.deadline_ms(at);
         let shard = thread_shard() % self.shards.len();
         let mut wheel = lock(&self.shards[shard].0);
+        if self.shutdown.load(Ordering::Acquire) {
+            return None;
+        }
         let key = wheel.insert(deadline, waker);
+        self.pending.fetch_add(1, Ordering::AcqRel);
         let wake = self.sleeps_past(deadline);
         drop(wheel);
         if wake {
-            self.unpark.unpark();
+            (self.unpark)();
         }
-        TimerKey { shard: shard as u32, key }
+        Some(TimerKey { shard: shard as u32, key })
     }
 
     /// Moves a pending timer to `at` with `waker` (O(1)); `None` if it already fired.
@@ -156,13 +219,16 @@ impl Timers {
         let wake = self.sleeps_past(deadline);
         drop(wheel);
         if wake {
-            self.unpark.unpark();
+            (self.unpark)();
         }
         Some(key)
     }
 
     pub(crate) fn remove(&self, key: TimerKey) {
-        lock(&self.shards[key.shard as usize].0).remove(key.key);
+        let removed = lock(&self.shards[key.shard as usize].0).remove(key.key);
+        if removed.is_some() {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 
     /// Pending timers.
@@ -171,7 +237,7 @@ impl Timers {
         self.shards.iter().map(|s| lock(&s.0).len()).sum()
     }
 
-    fn lock_all(&self) -> Vec<MutexGuard<'_, Wheel<Waker>>> {
+    fn lock_all(&self) -> Vec<impl std::ops::DerefMut<Target = Wheel<Waker>> + '_> {
         self.shards.iter().map(|s| lock(&s.0)).collect()
     }
 
@@ -209,13 +275,15 @@ impl Timers {
         }
         self.earliest_parked.store(parked.keys().next().copied().unwrap_or(u64::MAX), Ordering::Relaxed);
         drop(parked);
+        let before = due.len();
         for wheel in &mut wheels {
             wheel.poll(now, |_, waker| due.push(waker));
         }
+        self.pending.fetch_sub(due.len() - before, Ordering::AcqRel);
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::runtime::Builder;
@@ -227,7 +295,7 @@ mod tests {
         let far = Instant::now() + Duration::from_secs(3600);
         let waker = Waker::noop().clone();
         let keys: Vec<TimerKey> =
-            (0..4).map(|_| std::thread::scope(|s| s.spawn(|| timers.insert(far, waker.clone())).join().unwrap())).collect();
+            (0..4).map(|_| std::thread::scope(|s| s.spawn(|| timers.insert(far, waker.clone()).unwrap()).join().unwrap())).collect();
         let shards: std::collections::BTreeSet<u32> = keys.iter().map(|k| k.shard).collect();
         assert_eq!(shards.len(), 2, "fresh threads are spread over both wheels");
         assert_eq!(timers.len(), 4);
@@ -244,10 +312,10 @@ mod tests {
         let timers = rt.handle().driver().timers();
         let waker = Waker::noop().clone();
         let soon = Instant::now() + Duration::from_millis(200);
-        let key = std::thread::scope(|s| s.spawn(|| timers.insert(soon, waker.clone())).join().unwrap());
+        let key = std::thread::scope(|s| s.spawn(|| timers.insert(soon, waker.clone()).unwrap()).join().unwrap());
         let other = (key.shard as usize + 1) % 2;
         set_thread_shard(other);
-        let late = timers.insert(Instant::now() + Duration::from_secs(3600), waker.clone());
+        let late = timers.insert(Instant::now() + Duration::from_secs(3600), waker.clone()).unwrap();
         assert_ne!(late.shard, key.shard);
         let (timeout, until) = timers.begin_park(None);
         assert!(timeout.is_some_and(|t| t <= Duration::from_millis(200)), "{timeout:?}");
@@ -257,5 +325,42 @@ mod tests {
         timers.remove(key);
         timers.remove(late);
         set_thread_shard(usize::MAX);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::Arc;
+    use std::task::Wake;
+
+    struct Flag(loom::sync::atomic::AtomicBool);
+
+    impl Wake for Flag {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// A timer inserted while another thread shuts the timers down: either the insert is
+    /// refused (its `Sleep` panics at once) or the shutdown takes its waker — never a timer
+    /// left in a wheel nobody will poll again. Checked against a shutdown that drains the
+    /// wheels before setting the flag (loom finds the insert that lands in between).
+    #[test]
+    fn loom_a_timer_inserted_during_shutdown_is_refused_or_woken() {
+        loom::model(|| {
+            let timers = Arc::new(Timers::new(2, Box::new(|| ()), std::sync::Arc::new(Clock::new(false, false))));
+            let flag = std::sync::Arc::new(Flag(loom::sync::atomic::AtomicBool::new(false)));
+            let inserter = {
+                let (timers, waker) = (timers.clone(), Waker::from(flag.clone()));
+                loom::thread::spawn(move || timers.insert(Instant::now() + Duration::from_secs(60), waker).is_some())
+            };
+            timers.shutdown().into_iter().for_each(Waker::wake);
+            let inserted = inserter.join().unwrap();
+            if inserted {
+                assert!(flag.0.load(Ordering::SeqCst), "a timer was inserted after the shutdown drained its wheel");
+            }
+            assert!(timers.is_empty());
+        });
     }
 }

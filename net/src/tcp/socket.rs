@@ -44,6 +44,48 @@ impl TcpSocket {
         Ok(TcpSocket { inner: Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)? })
     }
 
+    /// A `TcpSocket` of a std stream (made non-blocking), to set options before it is handed
+    /// to the runtime again ([`connect`](TcpSocket::connect) is meant for a fresh socket).
+    pub fn from_std_stream(stream: std::net::TcpStream) -> TcpSocket {
+        let inner = Socket::from(stream);
+        // Only fails on a descriptor that is not open, which an owned stream cannot be.
+        let _ = inner.set_nonblocking(true);
+        TcpSocket { inner }
+    }
+
+    /// Sets `SO_KEEPALIVE`: the kernel probes an idle connection and reports it broken if the
+    /// peer is gone.
+    pub fn set_keepalive(&self, keepalive: bool) -> io::Result<()> {
+        self.inner.set_keepalive(keepalive)
+    }
+
+    /// `SO_KEEPALIVE`.
+    pub fn keepalive(&self) -> io::Result<bool> {
+        self.inner.keepalive()
+    }
+
+    /// Sets `IP_TOS` (the IPv4 type-of-service byte) of packets sent from this socket.
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
+        self.inner.set_tos(tos)
+    }
+
+    /// `IP_TOS`.
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        self.inner.tos()
+    }
+
+    /// Sets `IPV6_TCLASS` (the IPv6 traffic class) of packets sent from this (IPv6) socket.
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_os = "macos"))]
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        self.inner.set_tclass_v6(tclass)
+    }
+
+    /// `IPV6_TCLASS`.
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_os = "macos"))]
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        self.inner.tclass_v6()
+    }
+
     /// Sets `SO_REUSEADDR`.
     pub fn set_reuseaddr(&self, reuseaddr: bool) -> io::Result<()> {
         self.inner.set_reuse_address(reuseaddr)
@@ -87,6 +129,12 @@ impl TcpSocket {
     /// Sets `SO_LINGER`.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         self.inner.set_linger(linger)
+    }
+
+    /// Sets `SO_LINGER` to zero: closing the socket resets the connection (an `RST` instead of
+    /// a `FIN`) and discards unsent data, so it leaves no `TIME_WAIT` behind.
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.inner.set_linger(Some(Duration::ZERO))
     }
 
     /// `SO_LINGER`.

@@ -3,12 +3,14 @@
 use super::split::{split, ReadHalf, WriteHalf};
 use super::split_owned::{split_owned, OwnedReadHalf, OwnedWriteHalf};
 use crate::addr::{each_addr, ToSocketAddrs};
+use crate::read_uninit::read_uninit;
 use executor::io::unix::AsyncFd;
 use executor::io::{Interest, Ready};
 use futures_io::{AsyncRead, AsyncWrite};
 use socket2::{Domain, SockRef, Socket, Type};
 use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::mem::MaybeUninit;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
@@ -141,6 +143,12 @@ impl TcpStream {
         SockRef::from(self.io.get_ref()).linger()
     }
 
+    /// Sets `SO_LINGER` to zero: dropping the stream resets the connection (an `RST` instead of
+    /// a `FIN`) and discards unsent data.
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.set_linger(Some(Duration::ZERO))
+    }
+
     /// Sets `IP_TTL`.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.io.get_ref().set_ttl(ttl)
@@ -226,9 +234,10 @@ impl TcpStream {
     /// Splits the stream into a borrowed read half and write half, usable from two tasks of
     /// one scope (e.g. with `futures::join!`).
     ///
-    /// With `futures::io::AsyncReadExt` in scope, `stream.split()` names that trait's `split`
-    /// (which takes the stream by value and locks): write `TcpStream::split(&mut stream)` or
-    /// `(&mut stream).split()`.
+    /// With `runtime::io::AsyncReadExt` in scope (it has no `split`, like tokio's),
+    /// `stream.split()` is this method. `futures::io::AsyncReadExt` has a by-value `split`
+    /// (halves behind a lock) that method resolution finds first: with that trait in scope,
+    /// write `TcpStream::split(&mut stream)`.
     pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
         split(self)
     }
@@ -254,6 +263,16 @@ impl TcpStream {
         self.io.poll_io_stream(cx, Interest::READABLE, len, |mut s| s.read_vectored(bufs))
     }
 
+    /// Polls a read into uninitialised memory (`read(2)` straight into `buf`, nothing zeroes it
+    /// first), one task at a time like `poll_read`, whose slot it shares. On `Ok(n)` the first
+    /// `n` bytes of `buf` are initialised; `Ok(0)` is end of file. For buffers that are handed
+    /// out uninitialised: hyper's read buffer (`runtime::hyper`), tokio's `ReadBuf` (the
+    /// `tokio-io` feature).
+    pub fn poll_read_uninit(&self, cx: &mut Context<'_>, buf: &mut [MaybeUninit<u8>]) -> Poll<io::Result<usize>> {
+        let len = buf.len();
+        self.io.poll_io_stream(cx, Interest::READABLE, len, |s| read_uninit(s.as_fd(), &mut *buf))
+    }
+
     pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         // std's `write` on a socket is `send(MSG_NOSIGNAL)`.
         self.io.poll_io_stream(cx, Interest::WRITABLE, buf.len(), |mut s| s.write(buf))
@@ -267,6 +286,15 @@ impl TcpStream {
 
     pub(crate) fn shutdown_write(&self) -> Poll<io::Result<()>> {
         Poll::Ready(self.shutdown(Shutdown::Write))
+    }
+}
+
+impl TryFrom<std::net::TcpStream> for TcpStream {
+    type Error = io::Error;
+
+    /// [`TcpStream::from_std`].
+    fn try_from(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        TcpStream::from_std(stream)
     }
 }
 

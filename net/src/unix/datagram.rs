@@ -80,7 +80,7 @@ impl UnixDatagram {
         UnixDatagram::register(socket)
     }
 
-    fn register(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+    pub(crate) fn register(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
         Ok(UnixDatagram { io: AsyncFd::new(socket)? })
     }
 
@@ -132,6 +132,28 @@ impl UnixDatagram {
         self.ready(Interest::WRITABLE).await.map(drop)
     }
 
+    /// Polls for read readiness (one task at a time: a later call with another waker replaces
+    /// the earlier one). The readiness stays set, for a `try_recv*` to act on.
+    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_read_ready(cx).map_ok(|mut guard| guard.retain_ready())
+    }
+
+    /// Polls for write readiness (one task at a time).
+    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_write_ready(cx).map_ok(|mut guard| guard.retain_ready())
+    }
+
+    /// Runs `f` (a non-blocking operation on the socket) if readiness of `interest` is
+    /// recorded, else returns `WouldBlock`; on `WouldBlock` from `f` clears that readiness.
+    pub fn try_io<R>(&self, interest: Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        self.io.try_io(interest, |_| f())
+    }
+
+    /// Waits for `interest` and runs `f` until it returns something other than `WouldBlock`.
+    pub async fn async_io<R>(&self, interest: Interest, mut f: impl FnMut() -> io::Result<R>) -> io::Result<R> {
+        self.io.async_io(interest, |_| f()).await
+    }
+
     /// Sends `buf` as one datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         self.io.async_io(Interest::WRITABLE, |s| SockRef::from(s).send_with_flags(buf, SEND_FLAGS)).await
@@ -173,6 +195,16 @@ impl UnixDatagram {
     pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let addr = sock_addr(path.as_ref())?;
         self.io.try_io(Interest::WRITABLE, |s| SockRef::from(s).send_to_with_flags(buf, &addr, SEND_FLAGS))
+    }
+
+    /// Polls sending `buf` as one datagram to the socket bound at `path` (one task at a time
+    /// per direction).
+    pub fn poll_send_to(&self, cx: &mut Context<'_>, buf: &[u8], path: impl AsRef<Path>) -> Poll<io::Result<usize>> {
+        let addr = match sock_addr(path.as_ref()) {
+            Ok(addr) => addr,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
+        self.io.poll_io(cx, Interest::WRITABLE, |s| SockRef::from(s).send_to_with_flags(buf, &addr, SEND_FLAGS))
     }
 
     /// Receives one datagram; returns its length and the sender's address.

@@ -1,6 +1,6 @@
 //! [`UnixListener`]: a Unix-domain socket accepting stream connections.
 
-use super::{new_socket, sock_addr, SocketAddr, UnixStream};
+use super::{new_socket, sock_addr, sock_addr_of, SocketAddr, UnixStream};
 use executor::io::unix::AsyncFd;
 use executor::time::{sleep, Sleep};
 use futures_core::Stream;
@@ -70,10 +70,49 @@ impl UnixListener {
     ///
     /// Outside a runtime context.
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
-        let addr = sock_addr(path.as_ref())?;
+        UnixListener::bind_sock(&sock_addr(path.as_ref())?)
+    }
+
+    /// Creates a socket bound to `addr` (a path or, on Linux, an abstract name) and listening.
+    ///
+    /// ```
+    /// # #[cfg(target_os = "linux")] {
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    ///
+    /// let rt = executor::runtime::Builder::new_current_thread().build()?;
+    /// rt.block_on(async {
+    ///     let name = format!("runtime-doc-{}", std::process::id());
+    ///     let addr = SocketAddr::from_abstract_name(name.as_bytes())?;
+    ///     let listener = net::UnixListener::bind_addr(&addr)?;
+    ///     let _client = net::UnixStream::connect_addr(&addr).await?;
+    ///     let _server = listener.accept().await?;
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](UnixListener::bind); `InvalidInput` for an unnamed address.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime context.
+    pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixListener> {
+        UnixListener::bind_sock(&sock_addr_of(addr)?)
+    }
+
+    fn bind_sock(addr: &socket2::SockAddr) -> io::Result<UnixListener> {
         let socket = new_socket(socket2::Type::STREAM)?;
-        socket.bind(&addr)?;
-        socket.listen(BACKLOG)?;
+        socket.bind(addr)?;
+        UnixListener::listen_socket(socket, BACKLOG)
+    }
+
+    /// Makes `socket` (a bound, non-blocking stream socket) listen and registers it.
+    pub(crate) fn listen_socket(socket: socket2::Socket, backlog: libc::c_int) -> io::Result<UnixListener> {
+        socket.listen(backlog)?;
         UnixListener::register(OwnedFd::from(socket).into())
     }
 

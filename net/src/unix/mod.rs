@@ -12,12 +12,14 @@
 
 mod datagram;
 mod listener;
+mod socket;
 mod split;
 mod stream;
 mod ucred;
 
 pub use datagram::UnixDatagram;
 pub use listener::{Incoming, UnixListener};
+pub use socket::UnixSocket;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use std::os::unix::net::SocketAddr;
 pub use stream::UnixStream;
@@ -34,6 +36,28 @@ pub(crate) fn sock_addr(path: &Path) -> io::Result<socket2::SockAddr> {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "a Unix socket path must not contain an interior NUL byte"));
     }
     socket2::SockAddr::unix(path)
+}
+
+/// The `sockaddr_un` of a std address: its path, or (Linux) its abstract name; an unnamed
+/// address is `InvalidInput` (nothing can be bound or connected to there).
+pub(crate) fn sock_addr_of(addr: &SocketAddr) -> io::Result<socket2::SockAddr> {
+    if let Some(path) = addr.as_pathname() {
+        return sock_addr(path);
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        #[cfg(target_os = "android")]
+        use std::os::android::net::SocketAddrExt;
+        #[cfg(target_os = "linux")]
+        use std::os::linux::net::SocketAddrExt;
+        if let Some(name) = addr.as_abstract_name() {
+            let mut bytes = Vec::with_capacity(name.len() + 1);
+            bytes.push(0);
+            bytes.extend_from_slice(name);
+            return sock_addr(Path::new(std::ffi::OsStr::from_bytes(&bytes)));
+        }
+    }
+    Err(io::Error::new(io::ErrorKind::InvalidInput, "an unnamed Unix socket address cannot be bound or connected to"))
 }
 
 /// `send(2)` flags of every send: no `SIGPIPE` when the peer is gone or the socket is shut

@@ -1,13 +1,15 @@
 //! [`UnixStream`]: a connected Unix-domain stream socket.
 
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use super::{new_socket, sock_addr, SocketAddr, UCred, SEND_FLAGS};
+use super::{new_socket, sock_addr, sock_addr_of, SocketAddr, UCred, SEND_FLAGS};
+use crate::read_uninit::read_uninit;
 use executor::io::unix::AsyncFd;
 use executor::io::{Interest, Ready};
 use futures_io::{AsyncRead, AsyncWrite};
 use socket2::SockRef;
 use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut, Read};
+use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
@@ -63,10 +65,29 @@ impl UnixStream {
     /// Outside a runtime context.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let addr = sock_addr(path.as_ref())?;
-        let socket = new_socket(socket2::Type::STREAM)?;
+        UnixStream::connect_socket(new_socket(socket2::Type::STREAM)?, &addr).await
+    }
+
+    /// Connects to the listener at `addr` (a path or, on Linux, an abstract name; see
+    /// [`connect`](UnixStream::connect)).
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](UnixStream::connect); `InvalidInput` for an unnamed address.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime context.
+    pub async fn connect_addr(addr: &SocketAddr) -> io::Result<UnixStream> {
+        let addr = sock_addr_of(addr)?;
+        UnixStream::connect_socket(new_socket(socket2::Type::STREAM)?, &addr).await
+    }
+
+    /// Connects `socket` (a fresh non-blocking stream socket) to `addr` and registers it.
+    pub(crate) async fn connect_socket(socket: socket2::Socket, addr: &socket2::SockAddr) -> io::Result<UnixStream> {
         let mut pause = Duration::from_millis(1);
         loop {
-            match socket.connect(&addr) {
+            match socket.connect(addr) {
                 Ok(()) => return UnixStream::register(OwnedFd::from(socket).into()),
                 Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => break,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -189,8 +210,9 @@ impl UnixStream {
 
     /// Borrowed read and write halves, usable by two tasks at once (see [`ReadHalf`]).
     ///
-    /// With `futures::AsyncReadExt` in scope, the method call `stream.split()` resolves to
-    /// that trait's by-value `split` (halves behind a lock); call this one as
+    /// With `runtime::io::AsyncReadExt` in scope (it has no `split`, like tokio's),
+    /// `stream.split()` is this method. `futures::AsyncReadExt` has a by-value `split` (halves
+    /// behind a lock) that method resolution finds first: with that trait in scope, write
     /// `UnixStream::split(&mut stream)`.
     pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
         split::split(self)
@@ -208,6 +230,15 @@ impl UnixStream {
 
     pub(crate) fn poll_read_vectored_priv(&self, cx: &mut Context<'_>, bufs: &mut [IoSliceMut<'_>]) -> Poll<io::Result<usize>> {
         self.io.poll_io(cx, Interest::READABLE, |mut s| s.read_vectored(bufs))
+    }
+
+    /// Polls a read into uninitialised memory (`read(2)` straight into `buf`, nothing zeroes it
+    /// first), one task at a time like `poll_read`, whose slot it shares. On `Ok(n)` the first
+    /// `n` bytes of `buf` are initialised; `Ok(0)` is end of file. For buffers that are handed
+    /// out uninitialised: hyper's read buffer (`runtime::hyper`), tokio's `ReadBuf` (the
+    /// `tokio-io` feature).
+    pub fn poll_read_uninit(&self, cx: &mut Context<'_>, buf: &mut [MaybeUninit<u8>]) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Interest::READABLE, |s| read_uninit(s.as_fd(), &mut *buf))
     }
 
     pub(crate) fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {

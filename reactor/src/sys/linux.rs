@@ -1,5 +1,7 @@
-//! Linux system calls: `epoll_ctl(2)` on the OS poller, `poll(2)` to sample readiness, and
-//! an `EPOLL_CTL_ADD` probe (or `kcmp(2)`) to tell whether a descriptor number still names the registered file.
+//! Linux system calls: `epoll_wait(2)` / `epoll_ctl(2)` on the OS poller, `poll(2)` to sample
+//! readiness, the eventfd of the level signal, futexes for the wait queue, and an
+//! `EPOLL_CTL_ADD` probe (or `kcmp(2)`) to tell whether a descriptor number still names the
+//! registered file.
 
 use std::io;
 use std::os::fd::RawFd;
@@ -54,6 +56,35 @@ pub(crate) fn epoll_ctl(epfd: RawFd, op: libc::c_int, fd: RawFd, bits: u32, data
 pub(crate) const CTL_ADD: libc::c_int = libc::EPOLL_CTL_ADD;
 pub(crate) const CTL_MOD: libc::c_int = libc::EPOLL_CTL_MOD;
 pub(crate) const CTL_DEL: libc::c_int = libc::EPOLL_CTL_DEL;
+
+/// `EPOLLIN`, level-triggered: the OS registration of the instance's level signal.
+#[cfg(not(loom))]
+pub(crate) const EPOLLIN: u32 = libc::EPOLLIN as u32;
+
+/// A nonblocking, close-on-exec eventfd whose counter starts at 0.
+#[cfg(not(loom))]
+pub(crate) fn eventfd() -> io::Result<std::os::fd::OwnedFd> {
+    let fd = syscall!(eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC))?;
+    // SAFETY: `fd` was just returned by eventfd(2); nothing else owns it.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) })
+}
+
+/// Adds 1 to the counter of eventfd `fd`: the eventfd is readable, and every waiter on it (an
+/// epoll registration of it included) gets one wake-up. Fails only if the counter would overflow
+/// (after 2^64 - 2 additions without a read), which leaves it readable anyway.
+#[cfg(not(loom))]
+pub(crate) fn eventfd_add(fd: RawFd) {
+    let one = 1u64.to_ne_bytes();
+    let _ = syscall!(write(fd, one.as_ptr().cast(), one.len()));
+}
+
+/// Resets the counter of eventfd `fd` to 0 (it is no longer readable); no wake-up.
+#[cfg(not(loom))]
+pub(crate) fn eventfd_reset(fd: RawFd) {
+    let mut buf = [0u8; 8];
+    // EAGAIN (already 0) is the only failure of a read of a nonblocking eventfd.
+    let _ = syscall!(read(fd, buf.as_mut_ptr().cast(), buf.len()));
+}
 
 /// The `poll(2)` bits that ask for every readiness bit a file can report (the kernel's
 /// `ep_item_poll` sees the full `vfs_poll` mask; `poll(2)` filters by what is asked).

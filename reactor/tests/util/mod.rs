@@ -135,6 +135,30 @@ pub trait Ep: AsRawFd + Send + Sync {
     fn ctl(&self, op: CtlOp, fd: RawFd, ev: Option<(u32, u64)>) -> io::Result<()>;
     /// `epoll_wait` with `maxevents` (0 allowed, to provoke EINVAL).
     fn wait(&self, maxevents: usize, timeout_ms: i32) -> io::Result<Vec<Ev>>;
+    /// An edge-triggered user event reported with `data`: `EventPoll::user_event` on ours; on
+    /// the kernel, its analogue, an eventfd registered `IN | ET` that every trigger writes to
+    /// (each write is one wake-up; one report per batch of writes).
+    fn user_event(&self, data: u64) -> Box<dyn Trigger>;
+}
+
+/// A user event of either backend.
+pub trait Trigger: Send + Sync {
+    fn trigger(&self);
+}
+
+impl Trigger for reactor::UserEvent {
+    fn trigger(&self) {
+        reactor::UserEvent::trigger(self)
+    }
+}
+
+/// The kernel's analogue of an edge-triggered user event (see [`Ep::user_event`]).
+struct EventfdTrigger(OwnedFd);
+
+impl Trigger for EventfdTrigger {
+    fn trigger(&self) {
+        efd_add(&self.0, 1).expect("eventfd write");
+    }
 }
 
 /// A kernel epoll instance (`epoll_create1(EPOLL_CLOEXEC)`).
@@ -202,6 +226,11 @@ impl Ep for KernelEp {
     fn wait(&self, maxevents: usize, timeout_ms: i32) -> io::Result<Vec<Ev>> {
         KernelEp::wait(self, maxevents, timeout_ms)
     }
+    fn user_event(&self, data: u64) -> Box<dyn Trigger> {
+        let efd = eventfd(0);
+        KernelEp::ctl(self, CtlOp::Add, efd.as_raw_fd(), Some((IN | ET, data))).expect("register the eventfd");
+        Box::new(EventfdTrigger(efd))
+    }
 }
 
 impl Ep for EventPoll {
@@ -213,6 +242,9 @@ impl Ep for EventPoll {
         let n = EventPoll::wait(self, &mut buf, timeout_ms)?;
         assert!(n <= maxevents, "EventPoll::wait returned {n} > buffer length {maxevents}");
         Ok(buf[..n].iter().map(|e| Ev(e.events().bits(), e.data())).collect())
+    }
+    fn user_event(&self, data: u64) -> Box<dyn Trigger> {
+        Box::new(EventPoll::user_event(self, data).expect("EventPoll::user_event"))
     }
 }
 

@@ -7,15 +7,16 @@
 //! ```text
 //!   woken / spawned on a worker ──▶ that worker's LIFO slot (the previous occupant moves to the
 //!                                   back of its local queue, and an idle worker may be woken)
-//!   yield_now on a worker ──────▶ the back of that worker's local queue
+//!   yield_now on a worker ──────▶ deferred: the back of that worker's local queue after its
+//!                                   next driver poll (`runtime/defer.rs`)
 //!   woken / spawned elsewhere ──▶ inject queue, then one parked worker is woken
 //!   local queue full ───────────▶ half of it moves to the inject queue
 //! ```
 //!
-//! Where a worker finds work (`worker::next_task`): the inject queue every `GLOBAL_INTERVAL`
-//! ticks; the LIFO slot, at most `MAX_LIFO_POLLS` times in a row (so two tasks that keep waking
+//! Where a worker finds work (`worker::next_task`): the inject queue every `global_interval`
+//! ticks (self-tuned to about 200 µs of polling, `stats.rs`); the LIFO slot, at most `MAX_LIFO_POLLS` times in a row (so two tasks that keep waking
 //! each other cannot starve the rest: tokio#4941); its local queue; the inject queue; then it
-//! *searches*: steals half of another worker's queue. Every `EVENT_INTERVAL` ticks it polls the
+//! *searches*: steals half of another worker's queue. Every `event_interval` ticks it polls the
 //! driver without blocking, so I/O and timers are served even while queues are full.
 //!
 //! Parking (`park.rs`, `idle.rs`): a worker with nothing to do sleeps in the driver — the
@@ -36,10 +37,13 @@
 mod core_slot;
 mod idle;
 mod park;
+mod stats;
 mod worker;
 
 pub(crate) use worker::hand_off_core;
 
+use super::builder::{Config, Hooks};
+use super::context::DrivingGuard;
 use crate::driver::Driver;
 use crate::scheduler::queue::{self, Overflow, Steal};
 use crate::task::{JoinHandle, Notified, OwnedTasks, Schedule, Task};
@@ -77,17 +81,18 @@ pub(crate) struct Shared {
     /// Each worker's core while no thread runs it: until `launch`'s threads take them, and
     /// while `block_in_place` hands one to another thread (see `worker.rs`).
     cores: Box<[CoreSlot<Box<worker::Core>>]>,
+    config: Config,
 }
 
 impl Shared {
     /// The shared state of `workers` workers; [`launch`](Self::launch) starts them.
-    pub(crate) fn new(workers: usize, clock: crate::time::clock::Clock) -> io::Result<Arc<Shared>> {
+    pub(crate) fn new(workers: usize, config: Config, clock: crate::time::clock::Clock) -> io::Result<Arc<Shared>> {
         let mut remotes = Vec::with_capacity(workers);
         let mut cores = Vec::with_capacity(workers);
         for index in 0..workers {
             let (steal, local) = queue::local();
             remotes.push(steal);
-            cores.push(CoreSlot::new(Some(worker::Core::new(index, local))));
+            cores.push(CoreSlot::new(Some(worker::Core::new(index, local, config.global_queue_interval))));
         }
         Ok(Arc::new(Shared {
             remotes: remotes.into_boxed_slice(),
@@ -101,6 +106,7 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
             cores: cores.into_boxed_slice(),
+            config,
         }))
     }
 
@@ -111,7 +117,10 @@ impl Shared {
             let handle = handle.clone();
             let spawned = thread::Builder::new().name(name.to_string()).spawn(move || {
                 let _ctx = handle.enter();
-                worker::run(s, index, handle);
+                let hooks = s.config.hooks.clone();
+                Hooks::run(&hooks.thread_start);
+                worker::run(s, index, handle.clone());
+                Hooks::run(&hooks.thread_stop);
             });
             match spawned {
                 Ok(t) => self.threads.lock().unwrap_or_else(PoisonError::into_inner).push(t),
@@ -139,6 +148,11 @@ impl Shared {
         self.cores[core.index()].put(core);
     }
 
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    #[track_caller]
     pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -181,8 +195,7 @@ impl Shared {
 
     /// Runs `future` to completion on this thread. The workers run the spawned tasks; this
     /// thread only polls `future`, sleeping in between.
-    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
-        let _driving = super::context::enter_driving(true);
+    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F, _driving: DrivingGuard) -> F::Output {
         let mut future = pin!(future);
         let wake = Arc::new(ThreadWake { woken: AtomicBool::new(true), thread: thread::current() });
         let waker = Waker::from(wake.clone());

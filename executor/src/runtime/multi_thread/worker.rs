@@ -4,6 +4,10 @@
 //! woken on the worker thread is scheduled into it without a lock. No borrow of the core is held
 //! while a task runs: the task's own wake-ups borrow it briefly.
 //!
+//! A task that yields is deferred (`runtime/defer.rs`): the worker wakes it after its next
+//! driver poll — every `event_interval` ticks, or as soon as it has nothing else to run — and
+//! it goes to the back of the local queue, behind what the driver woke.
+//!
 //! A core is not tied to a thread. It waits in its slot of `Shared::cores` until a thread runs
 //! it: at launch, each worker thread takes its own; `block_in_place` hands the core of the
 //! thread that is about to block to a thread of the blocking pool, so the worker's queue keeps
@@ -11,7 +15,8 @@
 //!
 //! ```text
 //!  thread A, in a task: block_in_place(f)
-//!    core ── LIFO task moved to the local queue (stealable) ──▶ cores[i]
+//!    A's deferred tasks woken (into the core's queue); LIFO task moved to the local queue
+//!    (stealable); core ──▶ cores[i]
 //!    spawn_blocking(run(i)) ──▶ thread B: takes cores[i], rebinds parker i, runs worker i
 //!    f() runs on A (not driving: it may block, or block_on)
 //!    f returns: A takes cores[i] back if B has not taken it yet (B then finds the slot empty
@@ -19,21 +24,19 @@
 //! ```
 //!
 //! A worker index is served by at most one thread at a time: whoever took the core out of the
-//! slot (a mutex). Parker `i` is bound to that thread before it parks.
+//! slot (a mutex). Parker `i` is bound to that thread before it parks. The defer list is the
+//! thread's, not the core's: each thread running a worker has its own scope.
 
+use super::stats::Stats;
 use super::{Shared, Task_};
+use crate::runtime::builder::Hooks;
 use crate::runtime::context;
+use crate::runtime::defer;
 use crate::runtime::Handle;
 use crate::scheduler::queue::Local;
 use std::cell::{Cell, RefCell, RefMut};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Ticks between two non-blocking polls of the driver (I/O and timers), as tokio and Go.
-const EVENT_INTERVAL: u32 = 61;
-
-/// Ticks between two looks at the inject queue while local work remains (tokio's 31).
-const GLOBAL_INTERVAL: u32 = 31;
 
 /// Tasks taken from the LIFO slot in a row before the local queue gets a turn: bounds how long
 /// two tasks that keep waking each other can hold a worker (the starvation of tokio#4941).
@@ -50,12 +53,21 @@ pub(super) struct Core {
     /// The worker is inside its park: tasks its driver wakes are queued here without notifying
     /// (the worker looks at what it holds once it is back, see `park`).
     parked: bool,
+    /// The worker is waking its deferred tasks: they go to the back of the local queue, as a
+    /// yield does, not into the LIFO slot ahead of what the driver woke.
+    waking_deferred: bool,
     rng: u32,
+    /// The poll-time average behind the global queue interval.
+    stats: Stats,
+    global_interval: u32,
 }
 
 impl Core {
-    /// The core of worker `index`, with its local queue.
-    pub(super) fn new(index: usize, local: Local<Task_>) -> Box<Core> {
+    /// The core of worker `index`, with its local queue; `global_queue_interval` as configured
+    /// (`None`: self-tuned).
+    pub(super) fn new(index: usize, local: Local<Task_>, global_queue_interval: Option<u32>) -> Box<Core> {
+        let stats = Stats::new(global_queue_interval);
+        let global_interval = stats.global_queue_interval();
         Box::new(Core {
             index,
             local,
@@ -64,7 +76,10 @@ impl Core {
             tick: 0,
             searching: false,
             parked: false,
+            waking_deferred: false,
             rng: 0x9e37_79b9 ^ (index as u32).wrapping_mul(0x85eb_ca6b) | 1,
+            stats,
+            global_interval,
         })
     }
 
@@ -104,13 +119,14 @@ thread_local! {
 /// current worker if this thread is one of `shared`'s workers, else into the inject queue; then
 /// wakes a parked worker if the task may need one.
 pub(super) fn schedule(shared: &Arc<Shared>, task: Task_, is_yield: bool) {
-    let ctx = CURRENT.with(Cell::get);
+    // Null while the thread's locals are destroyed: the task goes to the inject queue.
+    let ctx = CURRENT.try_with(Cell::get).unwrap_or(std::ptr::null());
     // SAFETY: `CURRENT` points at the `Ctx` on the stack of this thread's `run`, and is reset
     // before `run` returns; it is only read on this thread.
     let ctx = unsafe { ctx.as_ref() };
     if let Some(ctx) = ctx.filter(|c| Arc::ptr_eq(&c.shared, shared)) {
         if let Some(core) = ctx.core.try_borrow_mut().ok().as_mut().and_then(|c| c.as_deref_mut()) {
-            let spill = if is_yield { Some(task) } else { core.lifo.replace(task) };
+            let spill = if is_yield || core.waking_deferred { Some(task) } else { core.lifo.replace(task) };
             if let Some(task) = spill {
                 core.local.push_back_or_overflow(task, &**shared);
                 if !core.parked {
@@ -143,22 +159,27 @@ pub(super) fn run(shared: Arc<Shared>, index: usize, handle: Handle) {
         }
     }
     let _reset = Reset;
+    let _defer = defer::Scope::enter();
     let shared = &ctx.shared;
+    let event_interval = shared.config.event_interval;
     while !shared.shutdown.load(std::sync::atomic::Ordering::SeqCst) && ctx.has_core() {
         let tick = {
             let mut core = ctx.core();
             core.tick = core.tick.wrapping_add(1);
             core.tick
         };
-        if tick % EVENT_INTERVAL == 0 {
+        if tick % event_interval == 0 {
             maintenance(&ctx);
         }
         let task = next_task(&ctx).or_else(|| steal(&ctx));
         match task {
             Some(task) => {
                 found_work(&ctx);
+                ctx.core().stats.task_started();
                 task.run();
             }
+            // Only yielded tasks are left: poll the driver, then run them behind what it woke.
+            None if !defer::is_empty() => maintenance(&ctx),
             None => park(&ctx),
         }
     }
@@ -169,11 +190,17 @@ pub(super) fn run(shared: Arc<Shared>, index: usize, handle: Handle) {
 
 /// What `block_in_place` does on a worker: hands this thread's core to a thread of the blocking
 /// pool (see the module docs). Returns the guard that takes it back when dropped, or `None` if
-/// this thread holds no core of `shared`'s (not a worker, or its core was given away already).
+/// this thread holds no core (not a worker, or its core was given away already).
 pub(crate) fn hand_off_core() -> Option<ReclaimCore> {
     let ctx = CURRENT.with(Cell::get);
     // SAFETY: as in `schedule`: `CURRENT` points at the live `Ctx` of this thread's `run`.
     let ctx = unsafe { ctx.as_ref() }?;
+    if !ctx.has_core() {
+        return None;
+    }
+    // The tasks this thread deferred go to the core's queue first: the thread that takes the
+    // core serves them; this thread's list may not be looked at until `f` returns.
+    wake_deferred(ctx);
     let mut core = ctx.core.try_borrow_mut().ok()?.take()?;
     // Every task of the core must be stealable while no thread may run it yet.
     if let Some(task) = core.lifo.take() {
@@ -210,7 +237,7 @@ impl Drop for ReclaimCore {
 fn next_task(ctx: &Ctx) -> Option<Task_> {
     let shared = &ctx.shared;
     let mut core = ctx.core();
-    if core.tick % GLOBAL_INTERVAL == 0 {
+    if core.tick % core.global_interval == 0 {
         if let Some(task) = shared.pop_inject() {
             return Some(task);
         }
@@ -273,24 +300,44 @@ fn found_work(ctx: &Ctx) {
     }
 }
 
+/// Ends a batch of tasks: retunes the global queue interval from its poll times.
+fn end_batch(ctx: &Ctx) {
+    let mut core = ctx.core();
+    core.stats.end_batch();
+    core.global_interval = core.stats.global_queue_interval();
+}
+
+/// Wakes this worker's deferred (yielded) tasks, to the back of its local queue.
+fn wake_deferred(ctx: &Ctx) {
+    if defer::is_empty() {
+        return;
+    }
+    ctx.core().waking_deferred = true;
+    defer::wake();
+    ctx.core().waking_deferred = false;
+}
+
 /// Serves I/O and timers even while the queues never empty: polls the driver without blocking,
-/// unless another worker sleeps in it (that one serves them).
+/// unless another worker sleeps in it (that one serves them); then wakes the deferred tasks.
 fn maintenance(ctx: &Ctx) {
     let shared = &ctx.shared;
-    let Some(_driver) = shared.driver_lock.try_lock() else { return };
-    // Take no more I/O than the local queue has room for: the rest waits, in order, on the
-    // EventPoll's ready list instead of overflowing to the inject queue out of order.
-    let room = {
-        let mut core = ctx.core();
-        core.parked = true;
-        core.local.remaining_slots()
-    };
-    let res = shared.driver.park(Some(Duration::ZERO), room);
-    let mut core = ctx.core();
-    core.parked = false;
-    if let Err(e) = res {
-        panic!("runtime: the reactor failed: {e}");
+    end_batch(ctx);
+    if let Some(_driver) = shared.driver_lock.try_lock() {
+        // Take no more I/O than the local queue has room for: the rest waits, in order, on the
+        // EventPoll's ready list instead of overflowing to the inject queue out of order.
+        let room = {
+            let mut core = ctx.core();
+            core.parked = true;
+            core.local.remaining_slots()
+        };
+        let res = shared.driver.park(Some(Duration::ZERO), room);
+        ctx.core().parked = false;
+        if let Err(e) = res {
+            panic!("runtime: the reactor failed: {e}");
+        }
     }
+    wake_deferred(ctx);
+    let core = ctx.core();
     if !core.searching && !core.local.is_empty() {
         drop(core);
         shared.notify_parked();
@@ -304,6 +351,14 @@ fn maintenance(ctx: &Ctx) {
 /// the driver made tasks runnable here: it runs them, and wakes another worker only if it holds
 /// more than it can start.
 fn park(ctx: &Ctx) {
+    let shared = &ctx.shared;
+    end_batch(ctx);
+    Hooks::run(&shared.config.hooks.thread_park);
+    park_until_work(ctx);
+    Hooks::run(&shared.config.hooks.thread_unpark);
+}
+
+fn park_until_work(ctx: &Ctx) {
     let shared = &ctx.shared;
     let index = {
         let mut core = ctx.core();

@@ -224,7 +224,7 @@ impl<T> Chan<T> {
     }
 
     pub(super) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut unit = ready!(coop::poll_proceed(cx));
+        let unit = ready!(coop::poll_proceed(cx));
         loop {
             match self.try_recv() {
                 Recv::Value(v) => {
@@ -246,7 +246,7 @@ impl<T> Chan<T> {
         if limit == 0 {
             return Poll::Ready(0);
         }
-        let mut unit = ready!(coop::poll_proceed(cx));
+        let unit = ready!(coop::poll_proceed(cx));
         loop {
             match self.take(limit, |v| buffer.push(v)) {
                 Recv::Value(n) => {

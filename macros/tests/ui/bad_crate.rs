@@ -1,0 +1,2 @@
+#[runtime::main(crate = "not a path")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[runtime::main(name = "  ")]
+async fn main() {}
