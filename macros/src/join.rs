@@ -109,7 +109,7 @@ fn generate(join: Join, is_try: bool) -> TokenStream {
     let rotate = if biased {
         quote_spanned! {site=> }
     } else {
-        quote_spanned! {site=> skip = (skip + 1) % #n; }
+        quote_spanned! {site=> #[allow(clippy::modulo_one)] { skip = (skip + 1) % #n; } }
     };
     let output = quote_spanned! {site=> (#(#outs.take().expect("every joined future has completed"),)*) };
     let ready = if is_try {

@@ -253,6 +253,7 @@ impl File {
     }
 
     /// The `std::fs::File` if no operation holds it, else the `File` back.
+    #[allow(clippy::result_large_err, reason = "tokio's signature: the `File` itself comes back")]
     pub fn try_into_std(mut self) -> Result<std::fs::File, File> {
         if let State::Busy(_) = self.inner.get_mut().state {
             return Err(self);

@@ -3,7 +3,7 @@
 //!
 //! Linux has no readiness for regular files (an `epoll_ctl` on one fails with `EPERM`), so
 //! every operation is a `std::fs` call on the runtime's
-//! [`spawn_blocking`](crate::task::spawn_blocking) pool, as in tokio:
+//! [`spawn_blocking`] pool, as in tokio:
 //!
 //! ```text
 //!  task: fs::read(path).await ──▶ spawn_blocking(|| std::fs::read(path)) ──▶ a pool thread
