@@ -159,6 +159,14 @@ pub mod fs {
     pub use executor::fs::*;
 }
 
+/// Child processes, at tokio's paths: [`Command`](process::Command) spawns a
+/// [`Child`](process::Child) whose exit arrives as readiness (a pidfd on the reactor, or
+/// `SIGCHLD` where pidfds are missing) and whose pipes are non-blocking [`io`] streams; a
+/// dropped child is reaped when it exits, never left a zombie.
+pub mod process {
+    pub use executor::process::*;
+}
+
 /// Sockets on the reactor: TCP, UDP and Unix-domain.
 pub mod net {
     pub use ::net::*;

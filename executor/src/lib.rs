@@ -45,6 +45,7 @@ mod driver;
 pub mod fs;
 pub mod io;
 mod loom;
+pub mod process;
 pub mod runtime;
 mod scheduler;
 pub mod signal;
