@@ -267,3 +267,49 @@ fn a_panicking_local_task_is_a_join_error_and_the_set_goes_on() {
         });
     }
 }
+
+#[test]
+fn join_set_spawn_local_and_spawn_local_on_join_not_send_tasks() {
+    for rt in flavors() {
+        let set = LocalSet::new();
+        let counter = Rc::new(Cell::new(0));
+        let mut joins = executor::task::JoinSet::new();
+        // Spawned on the set from outside it: runs once the set is driven.
+        for i in 0..3 {
+            let counter = counter.clone();
+            joins.spawn_local_on(
+                async move {
+                    yield_now().await;
+                    counter.set(counter.get() + 1);
+                    i
+                },
+                &set,
+            );
+        }
+        let total = set.block_on(&rt, async {
+            // Inside the set: spawn_local targets it.
+            let counter = counter.clone();
+            joins.spawn_local(async move {
+                counter.set(counter.get() + 1);
+                10
+            });
+            let mut total = 0;
+            while let Some(res) = joins.join_next().await {
+                total += res.unwrap();
+            }
+            total
+        });
+        assert_eq!((total, counter.get()), (13, 4));
+    }
+}
+
+#[test]
+fn join_set_spawn_local_outside_a_local_set_panics_with_tokios_message() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    let msg = panic_message(|| {
+        rt.block_on(async {
+            executor::task::JoinSet::<()>::new().spawn_local(async {});
+        })
+    });
+    assert!(msg.contains("`spawn_local` called from outside of a `task::LocalSet`"), "{msg}");
+}
