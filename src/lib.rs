@@ -60,8 +60,10 @@
 //! | you want | here | notes |
 //! |---|---|---|
 //! | a runtime | [`#[main]`](main), [`#[test]`](test), [`Builder`], [`Runtime`], [`Handle`] | `flavor = "current_thread"`, `worker_threads = N`, `crate = "…"` for a renamed dependency |
-//! | tasks | [`spawn`], [`spawn_blocking`], [`task`] (`JoinHandle`, `JoinSet`, `yield_now`) | panics are caught into `JoinError` |
-//! | timers | [`time`] (`sleep`, `timeout`, `interval`) | a hierarchical timing wheel per worker |
+//! | tasks | [`spawn`], [`spawn_blocking`], [`task`] (`JoinHandle`, `JoinSet`, `yield_now`, `LocalSet` / `spawn_local`, `block_in_place`), [`select!`], [`join!`], [`try_join!`] | panics are caught into `JoinError` |
+//! | timers | [`time`] (`sleep`, `timeout`, `interval`, `pause` / `advance`) | a hierarchical timing wheel per worker; `#[test(start_paused = true)]` |
+//! | files | [`fs`] (`File`, `OpenOptions`, `read_dir`, `read`, `write` …) | on the blocking pool, in 2 MiB chunks |
+//! | child processes | [`process`] (`Command`, `Child`) | exit as a pidfd's readiness; no zombie left |
 //! | sockets | [`net`] (`TcpListener`, `TcpStream`, `UdpSocket`, `UnixStream` …) | edge-triggered on the `EventPoll` |
 //! | I/O traits | [`io`] (`AsyncRead`, `AsyncWrite`, [`AsyncReadExt`](io::AsyncReadExt) …), [`io::unix::AsyncFd`] | the `futures` traits; tokio's with the `tokio-io` feature |
 //! | channels, locks | [`sync`] (`mpsc`, `oneshot`, `broadcast`, `watch`, `Mutex`, `Semaphore` …) | tokio's API, one fair waiter queue |
@@ -86,7 +88,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `hyper` | `runtime::hyper`: `Executor`, `Timer`, `Io` (reads into hyper's uninitialised buffer, vectored writes), `HttpConnector` for hyper-util's legacy `Client` |
-//! | `tokio-io` | tokio's `AsyncRead` / `AsyncWrite` on every stream and stream half (tokio with no features: only the traits) |
+//! | `tokio-io` | tokio's `AsyncRead` / `AsyncWrite` on every stream and stream half, and on the process pipes (tokio with no features: only the traits) |
 //!
 //! ## How it works
 //!

@@ -189,3 +189,52 @@ impl AsyncRead for ChildStderr {
         self.0.poll_read(cx, buf)
     }
 }
+
+/// tokio's `AsyncRead` / `AsyncWrite` on the pipes (the `tokio-io` feature), beside the
+/// `futures` traits: code written against tokio's traits takes them as they are.
+#[cfg(feature = "tokio-io")]
+mod tokio_io {
+    use super::{ChildStderr, ChildStdin, ChildStdout};
+    use std::io;
+    use std::pin::Pin;
+    use std::task::{ready, Context, Poll};
+    use tokio::io::ReadBuf;
+
+    macro_rules! tokio_read {
+        ($($ty:ty),*) => {$(
+            impl tokio::io::AsyncRead for $ty {
+                fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+                    // Zeroed once per buffer by tokio's `ReadBuf` (no uninitialised read).
+                    let n = ready!(self.0.poll_read(cx, buf.initialize_unfilled()))?;
+                    buf.advance(n);
+                    Poll::Ready(Ok(()))
+                }
+            }
+        )*};
+    }
+
+    tokio_read!(ChildStdout, ChildStderr);
+
+    impl tokio::io::AsyncWrite for ChildStdin {
+        fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+            self.0.poll_write(cx, buf)
+        }
+
+        fn poll_write_vectored(self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+            self.0.poll_write_vectored(cx, bufs)
+        }
+
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        /// As tokio's: nothing to shut down; drop the `ChildStdin` to close the pipe.
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+}
