@@ -145,7 +145,7 @@ pub mod io {
     };
     pub use futures::io::{
         AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter, Cursor, Error,
-        ErrorKind, Result,
+        ErrorKind, Result, SeekFrom,
     };
 
     /// Unix file descriptors on the reactor.

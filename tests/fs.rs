@@ -2,8 +2,7 @@
 //! traits on a `File`), on both flavors.
 
 use runtime::fs::{self, File, OpenOptions};
-use runtime::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
-use std::io::SeekFrom;
+use runtime::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, SeekFrom};
 use std::path::PathBuf;
 
 fn temp_dir(name: &str) -> PathBuf {
