@@ -268,10 +268,20 @@ impl Command {
         // The watch first: once it exists, every failure path reaps the child.
         let reaper = Reaper::new(&handle, std, self.kill_on_drop)?;
         let mut child = Child { stdin: None, stdout: None, stderr: None, reaper };
-        child.stdin = stdin.map(|p| ChildStdin::new(&handle, p)).transpose()?;
-        child.stdout = stdout.map(|p| ChildStdout::new(&handle, p)).transpose()?;
-        child.stderr = stderr.map(|p| ChildStderr::new(&handle, p)).transpose()?;
-        Ok(child)
+        let pipes = (|| {
+            child.stdin = stdin.map(|p| ChildStdin::new(&handle, p)).transpose()?;
+            child.stdout = stdout.map(|p| ChildStdout::new(&handle, p)).transpose()?;
+            child.stderr = stderr.map(|p| ChildStderr::new(&handle, p)).transpose()?;
+            Ok::<(), io::Error>(())
+        })();
+        match pipes {
+            Ok(()) => Ok(child),
+            Err(e) => {
+                // Nobody could talk to it: killed, and reaped by the drop's orphan task.
+                let _ = child.start_kill();
+                Err(e)
+            }
+        }
     }
 
     /// Runs the command to completion and returns its exit status (stdin, stdout and stderr
