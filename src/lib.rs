@@ -60,8 +60,10 @@
 //! | you want | here | notes |
 //! |---|---|---|
 //! | a runtime | [`#[main]`](main), [`#[test]`](test), [`Builder`], [`Runtime`], [`Handle`] | `flavor = "current_thread"`, `worker_threads = N`, `crate = "…"` for a renamed dependency |
-//! | tasks | [`spawn`], [`spawn_blocking`], [`task`] (`JoinHandle`, `JoinSet`, `yield_now`) | panics are caught into `JoinError` |
-//! | timers | [`time`] (`sleep`, `timeout`, `interval`) | a hierarchical timing wheel per worker |
+//! | tasks | [`spawn`], [`spawn_blocking`], [`task`] (`JoinHandle`, `JoinSet`, `yield_now`, `LocalSet` / `spawn_local`, `block_in_place`), [`select!`], [`join!`], [`try_join!`] | panics are caught into `JoinError` |
+//! | timers | [`time`] (`sleep`, `timeout`, `interval`, `pause` / `advance`) | a hierarchical timing wheel per worker; `#[test(start_paused = true)]` |
+//! | files | [`fs`] (`File`, `OpenOptions`, `read_dir`, `read`, `write` …) | on the blocking pool, in 2 MiB chunks |
+//! | child processes | [`process`] (`Command`, `Child`) | exit as a pidfd's readiness; no zombie left |
 //! | sockets | [`net`] (`TcpListener`, `TcpStream`, `UdpSocket`, `UnixStream` …) | edge-triggered on the `EventPoll` |
 //! | I/O traits | [`io`] (`AsyncRead`, `AsyncWrite`, [`AsyncReadExt`](io::AsyncReadExt) …), [`io::unix::AsyncFd`] | the `futures` traits; tokio's with the `tokio-io` feature |
 //! | channels, locks | [`sync`] (`mpsc`, `oneshot`, `broadcast`, `watch`, `Mutex`, `Semaphore` …) | tokio's API, one fair waiter queue |
@@ -86,7 +88,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `hyper` | `runtime::hyper`: `Executor`, `Timer`, `Io` (reads into hyper's uninitialised buffer, vectored writes), `HttpConnector` for hyper-util's legacy `Client` |
-//! | `tokio-io` | tokio's `AsyncRead` / `AsyncWrite` on every stream and stream half (tokio with no features: only the traits) |
+//! | `tokio-io` | tokio's `AsyncRead` / `AsyncWrite` on every stream and stream half, and on the process pipes (tokio with no features: only the traits) |
 //!
 //! ## How it works
 //!
@@ -96,6 +98,11 @@
 //! (sockets). The README has the design, the benchmarks against tokio and smol, and the
 //! repository layout.
 #![deny(missing_docs)]
+
+mod multiplex;
+
+#[doc(hidden)]
+pub use multiplex::__private;
 
 pub use executor::runtime;
 pub use executor::task::spawn_blocking;
@@ -139,13 +146,28 @@ pub mod io {
     };
     pub use futures::io::{
         AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter, Cursor, Error,
-        ErrorKind, Result,
+        ErrorKind, Result, SeekFrom,
     };
 
     /// Unix file descriptors on the reactor.
     pub mod unix {
         pub use executor::io::unix::*;
     }
+}
+
+/// Files and directories, at tokio's paths: [`File`](fs::File) (the [`io`] traits, in chunks
+/// on the blocking pool), [`OpenOptions`](fs::OpenOptions), [`read_dir`](fs::read_dir) and the
+/// free functions of `std::fs`, with std's errors.
+pub mod fs {
+    pub use executor::fs::*;
+}
+
+/// Child processes, at tokio's paths: [`Command`](process::Command) spawns a
+/// [`Child`](process::Child) whose exit arrives as readiness (a pidfd on the reactor, or
+/// `SIGCHLD` where pidfds are missing) and whose pipes are non-blocking [`io`] streams; a
+/// dropped child is reaped when it exits, never left a zombie.
+pub mod process {
+    pub use executor::process::*;
 }
 
 /// Sockets on the reactor: TCP, UDP and Unix-domain.

@@ -1,8 +1,11 @@
 //! [`AsyncReadExt`]: the `futures` read extension methods under `runtime::io`, without the
 //! by-value `split` that shadows the streams' own (the locking split is `runtime::io::split`).
 
-use futures::io::{AsyncRead, Chain, Read, ReadExact, ReadToEnd, ReadToString, ReadVectored, Take};
-use std::io::IoSliceMut;
+use futures::io::{AsyncRead, Chain, Read, ReadExact, ReadVectored, Take};
+use std::future::Future;
+use std::io::{self, IoSliceMut};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
 /// Read methods for every [`AsyncRead`](futures::io::AsyncRead): `futures`' `AsyncReadExt`
 /// (same futures, same behaviour), minus its `split`.
@@ -70,20 +73,30 @@ pub trait AsyncReadExt: AsyncRead {
     }
 
     /// Reads to end of file, appending to `buf`: how many bytes.
+    ///
+    /// Linear in what it reads, however often the reader is not ready: each byte of `buf`'s
+    /// spare capacity is zeroed once (`futures`' version zeroes the whole spare capacity again
+    /// after every `Pending`, quadratic on a pipe or socket that delivers a large stream in
+    /// small pieces). Dropped before it completes, it leaves `buf` holding what was read.
     fn read_to_end<'a>(&'a mut self, buf: &'a mut Vec<u8>) -> ReadToEnd<'a, Self>
     where
         Self: Unpin,
     {
-        futures::io::AsyncReadExt::read_to_end(self, buf)
+        let filled = buf.len();
+        ReadToEnd { reader: self, buf, start: filled, filled }
     }
 
-    /// Reads UTF-8 to end of file, appending to `buf`: how many bytes (`InvalidData` if it is
-    /// not UTF-8).
+    /// Reads UTF-8 to end of file, appending to `buf`: how many bytes. If what was read is not
+    /// UTF-8, `InvalidData` and `buf` is left as it was (as `std`'s). Linear as
+    /// [`read_to_end`](AsyncReadExt::read_to_end); dropped before it completes, it leaves
+    /// `buf` as it was.
     fn read_to_string<'a>(&'a mut self, buf: &'a mut String) -> ReadToString<'a, Self>
     where
         Self: Unpin,
     {
-        futures::io::AsyncReadExt::read_to_string(self, buf)
+        let bytes = std::mem::take(buf).into_bytes();
+        let start = bytes.len();
+        ReadToString { reader: self, string: buf, bytes, start, filled: start, done: false }
     }
 
     /// Reads at most `limit` bytes, then reports end of file.
@@ -96,3 +109,119 @@ pub trait AsyncReadExt: AsyncRead {
 }
 
 impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}
+
+/// Reads into `buf[*filled..]` until end of file, growing `buf` with zeroed bytes (each byte of
+/// capacity is zeroed once). While it runs `buf.len()` may exceed `*filled` (zeroed room for the
+/// next read); on `Ready` — end of file or an error — `buf` is cut back to `*filled`.
+fn poll_read_to_end<R: AsyncRead + Unpin + ?Sized>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    filled: &mut usize,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<()>> {
+    loop {
+        if *filled == buf.len() {
+            // Full: let the Vec grow (it doubles), then zero only the new room.
+            buf.reserve(32);
+            buf.resize(buf.capacity(), 0);
+        }
+        match ready!(Pin::new(&mut *reader).poll_read(cx, &mut buf[*filled..])) {
+            Ok(0) => {
+                buf.truncate(*filled);
+                return Poll::Ready(Ok(()));
+            }
+            Ok(n) => *filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                buf.truncate(*filled);
+                return Poll::Ready(Err(e));
+            }
+        }
+    }
+}
+
+/// The future of [`AsyncReadExt::read_to_end`].
+#[must_use = "futures do nothing unless polled"]
+pub struct ReadToEnd<'a, R: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut Vec<u8>,
+    /// `buf.len()` when the read began.
+    start: usize,
+    /// Bytes of `buf` that hold data (the rest, if any, is zeroed room).
+    filled: usize,
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToEnd<'_, R> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        ready!(poll_read_to_end(this.reader, this.buf, &mut this.filled, cx))?;
+        Poll::Ready(Ok(this.filled - this.start))
+    }
+}
+
+impl<R: ?Sized> Drop for ReadToEnd<'_, R> {
+    fn drop(&mut self) {
+        // Dropped while pending: no zeroed room is left behind as if it were data.
+        self.buf.truncate(self.filled);
+    }
+}
+
+/// The future of [`AsyncReadExt::read_to_string`].
+#[must_use = "futures do nothing unless polled"]
+pub struct ReadToString<'a, R: ?Sized> {
+    reader: &'a mut R,
+    /// Emptied while the read runs (its bytes are the start of `bytes`); set when it ends.
+    string: &'a mut String,
+    bytes: Vec<u8>,
+    /// The original string's length.
+    start: usize,
+    filled: usize,
+    done: bool,
+}
+
+impl<R: ?Sized> ReadToString<'_, R> {
+    /// Gives `string` its original contents back (what was read is dropped).
+    fn restore(&mut self) {
+        let mut bytes = std::mem::take(&mut self.bytes);
+        bytes.truncate(self.start);
+        // The first `start` bytes are the original string's: UTF-8.
+        *self.string = String::from_utf8(bytes).unwrap_or_default();
+        self.done = true;
+    }
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToString<'_, R> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if let Err(e) = ready!(poll_read_to_end(this.reader, &mut this.bytes, &mut this.filled, cx)) {
+            this.restore();
+            return Poll::Ready(Err(e));
+        }
+        let read = this.filled - this.start;
+        // The original prefix is whole characters, so the whole is UTF-8 iff what was read is.
+        match String::from_utf8(std::mem::take(&mut this.bytes)) {
+            Ok(string) => {
+                *this.string = string;
+                this.done = true;
+                Poll::Ready(Ok(read))
+            }
+            Err(e) => {
+                this.bytes = e.into_bytes();
+                this.restore();
+                Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, "stream did not contain valid UTF-8")))
+            }
+        }
+    }
+}
+
+impl<R: ?Sized> Drop for ReadToString<'_, R> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.restore();
+        }
+    }
+}

@@ -60,6 +60,24 @@ fn main_attribute_builds_a_runtime_and_returns_the_result() {
     assert_eq!(main_fn::multi(), 3);
 }
 
+#[runtime::test(start_paused = true)]
+async fn test_with_start_paused_jumps_over_a_ten_second_timeout() {
+    use runtime::time::{timeout, Instant};
+    let real = std::time::Instant::now();
+    let start = Instant::now();
+    let res = timeout(Duration::from_secs(10), std::future::pending::<()>()).await;
+    assert!(res.is_err());
+    assert_eq!(start.elapsed(), Duration::from_secs(10));
+    assert!(real.elapsed() < Duration::from_secs(5));
+}
+
+#[runtime::test(flavor = "current_thread", start_paused = false)]
+async fn test_with_start_paused_false_keeps_real_time() {
+    let real = std::time::Instant::now();
+    runtime::time::sleep(Duration::from_millis(20)).await;
+    assert!(real.elapsed() >= Duration::from_millis(20));
+}
+
 /// `crate = "…"`: the expansion names the runtime through the given path, so a renamed
 /// dependency (`rt = { package = "runtime", … }`) or a re-export works. This module stands for
 /// such a path and counts how often its `Builder` is asked for a runtime.

@@ -15,9 +15,14 @@
 //!
 //! There is no second poller beside the `EventPoll`: timers set its timeout, wake-ups are its
 //! user events, I/O readiness is its harvest.
+//!
+//! With the runtime's clock paused (`time::pause`), a park that would sleep looks at the
+//! `EventPoll` without sleeping instead and, if nothing at all was harvested, sets the clock to
+//! the nearest timer and fires it: the auto-advance of `time/clock.rs`.
 
 use crate::io::registry::Registry;
 use crate::io::{Interest, Ready};
+use crate::time::clock::Clock;
 use crate::time::timers::Timers;
 use reactor::{CtlOp, EpollEvent, EventPoll, Events, UserEvent};
 use std::cell::Cell;
@@ -58,12 +63,13 @@ impl Unpark {
 }
 
 impl Driver {
-    /// A driver whose timers are spread over `shards` wheels (one per worker).
-    pub(crate) fn new(shards: usize) -> io::Result<Driver> {
+    /// A driver whose timers are spread over `shards` wheels (one per worker) and read `clock`.
+    pub(crate) fn new(shards: usize, clock: Clock) -> io::Result<Driver> {
+        let clock = Arc::new(clock);
         let ep = EventPoll::new()?;
         let unpark = Arc::new(ep.user_event(UNPARK)?);
         let wake = unpark.clone();
-        let timers = Timers::new(shards, Box::new(move || wake.trigger()));
+        let timers = Timers::new(shards, Box::new(move || wake.trigger()), clock);
         Ok(Driver { ep, unpark, timers, registry: Registry::new() })
     }
 
@@ -140,11 +146,20 @@ impl Driver {
     /// park: a scheduler whose run queue is nearly full asks for less, so I/O waits in FIFO
     /// order there instead of overflowing the run queue (where it would be served out of
     /// order, which is what makes the tail latency of many connections).
+    ///
+    /// With the clock paused and no blocking closure pending, a park that may sleep (`timeout`
+    /// not zero) does not: it harvests without waiting and, if nothing came (no event, no
+    /// unpark), moves the clock to the nearest timer instead of sleeping until it. Without a
+    /// timer it sleeps as usual (a wake-up or an event ends it).
     pub(crate) fn park(&self, timeout: Option<Duration>, max_io: usize) -> io::Result<()> {
         if timeout == Some(Duration::ZERO) && self.is_idle() {
             return Ok(());
         }
-        let (timeout, parked) = self.timers.begin_park(if max_io == 0 { Some(Duration::ZERO) } else { timeout });
+        let clock = self.timers.clock();
+        let advance_to =
+            if max_io != 0 && timeout != Some(Duration::ZERO) && clock.can_auto_advance() { self.timers.next_deadline() } else { None };
+        let timeout = if max_io == 0 || advance_to.is_some() { Some(Duration::ZERO) } else { timeout };
+        let (timeout, parked) = self.timers.begin_park(timeout);
         // A fresh list if the thread's locals are being destroyed.
         let mut wake = WAKE_LIST.try_with(Cell::take).unwrap_or_default();
         if max_io == 0 {
@@ -165,6 +180,10 @@ impl Driver {
             }
         });
         drop(registry);
+        if let (Some(to), Ok(0)) = (advance_to, &res) {
+            // Idle with the clock paused: jump to the nearest timer (end_park fires it).
+            clock.advance_to(to);
+        }
         // Leave the parked set and take the expired timers; wake everything after the locks.
         self.timers.end_park(parked, &mut wake);
         wake.drain(..).for_each(Waker::wake);
@@ -180,7 +199,8 @@ impl Driver {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use crate::runtime::Builder;
-    use std::time::{Duration, Instant};
+    use crate::time::Instant;
+    use std::time::Duration;
 
     #[test]
     fn the_driver_is_idle_only_without_registrations_and_timers() {

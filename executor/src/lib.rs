@@ -42,8 +42,10 @@
 
 mod blocking;
 mod driver;
+pub mod fs;
 pub mod io;
 mod loom;
+pub mod process;
 pub mod runtime;
 mod scheduler;
 pub mod signal;
@@ -52,4 +54,10 @@ pub mod task;
 pub mod time;
 
 pub use runtime::{Builder, Handle, Runtime};
+
+/// What the facade's macros (`select!`, `join!`) call; not an API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::task::coop::poll_budget_available;
+}
 pub use task::spawn;

@@ -69,7 +69,7 @@ fn misuse_panics_name_the_callers_line() {
     let (msg, file, at) = panic_site(|| drop(executor::time::interval(Duration::ZERO)));
     assert_eq!((file.as_str(), at), (this_file, line), "interval(ZERO): {msg}");
     let line = line!() + 1;
-    let (msg, file, at) = panic_site(|| drop(executor::time::interval_at(std::time::Instant::now(), Duration::ZERO)));
+    let (msg, file, at) = panic_site(|| drop(executor::time::interval_at(executor::time::Instant::now(), Duration::ZERO)));
     assert_eq!((file.as_str(), at), (this_file, line), "interval_at(.., ZERO): {msg}");
     assert!(msg.contains("`period` must be non-zero"));
 }

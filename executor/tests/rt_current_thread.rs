@@ -151,7 +151,7 @@ fn timers_fire_in_deadline_order() {
     let rt = rt();
     let order = Arc::new(Mutex::new(Vec::new()));
     rt.block_on(async {
-        let base = Instant::now();
+        let base = executor::time::Instant::now();
         let handles: Vec<_> = [30u64, 10, 20, 0, 25, 5]
             .into_iter()
             .map(|ms| {

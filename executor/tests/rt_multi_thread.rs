@@ -134,7 +134,7 @@ fn timers_fire_in_order_and_never_early() {
     let rt = rt(2);
     let order = Arc::new(Mutex::new(Vec::new()));
     rt.block_on(async {
-        let base = Instant::now();
+        let base = executor::time::Instant::now();
         let hs: Vec<_> = [40u64, 10, 30, 0, 20]
             .into_iter()
             .map(|ms| {

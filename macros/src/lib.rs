@@ -6,6 +6,7 @@
 //! #[runtime::main(flavor = "multi_thread", worker_threads = 4)]
 //! #[runtime::test]                                   // current-thread by default
 //! #[runtime::test(flavor = "multi_thread", worker_threads = 2)]
+//! #[runtime::test(start_paused = true)]                 // time paused (current-thread only)
 //! #[rt::main(crate = "rt")]                          // the runtime renamed in Cargo.toml
 //! #[runtime::main(name = "my-service")]             // the runtime's name (`Handle::name`)
 //! ```
@@ -14,8 +15,11 @@
 //! kept, so `async fn main() -> Result<(), E>` works, and so does `async fn main() -> !` (a
 //! server that never returns). Misuse is a compile error that points at the offending tokens: a
 //! function that is not `async`, an unknown option, a bad value, a `worker_threads` on a
-//! current-thread runtime, arguments to `main`.
+//! current-thread runtime, `start_paused` on a multi-thread one, arguments to `main`.
 #![deny(missing_docs)]
+
+mod join;
+mod select;
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -28,8 +32,10 @@ use syn::{Expr, ExprLit, ItemFn, Lit, Meta, Token};
 /// Runs `async fn main` on a runtime (multi-thread by default).
 ///
 /// Options: `flavor = "multi_thread" | "current_thread"`, `worker_threads = N` (multi-thread),
-/// `name = "…"` (the runtime's name), `crate = "path"` (where the runtime crate is, when it is
-/// not `::runtime`: a dependency renamed in `Cargo.toml`, or a re-export).
+/// `start_paused = true | false` (current-thread: the clock starts paused, see
+/// `runtime::time::pause`), `name = "…"` (the runtime's name), `crate = "path"` (where the
+/// runtime crate is, when it is not `::runtime`: a dependency renamed in `Cargo.toml`, or a
+/// re-export).
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args.into(), item.into(), Kind::Main).into()
@@ -38,10 +44,36 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Runs an `async fn` test on a runtime (current-thread by default), as a `#[test]`.
 ///
 /// Options: `flavor = "multi_thread" | "current_thread"`, `worker_threads = N` (multi-thread),
-/// `name = "…"` (the runtime's name), `crate = "path"` (as for [`main`](macro@main)).
+/// `start_paused = true | false` (current-thread: the clock starts paused and an idle runtime
+/// jumps to its next timer, so a test with a 10 s timeout runs in microseconds), `name = "…"`
+/// (the runtime's name), `crate = "path"` (as for [`main`](macro@main)).
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(args.into(), item.into(), Kind::Test).into()
+}
+
+/// The code generator of `runtime::select!` — use that macro, not this one: it is called as
+/// `select_internal!(($crate) <the select! input>)`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn select_internal(input: TokenStream) -> TokenStream {
+    select::expand(input.into()).into()
+}
+
+/// The code generator of `runtime::join!` — use that macro: it is called as
+/// `join_internal!(($crate) <the join! input>)`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn join_internal(input: TokenStream) -> TokenStream {
+    join::expand(input.into(), false).into()
+}
+
+/// The code generator of `runtime::try_join!` — use that macro: it is called as
+/// `try_join_internal!(($crate) <the try_join! input>)`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn try_join_internal(input: TokenStream) -> TokenStream {
+    join::expand(input.into(), true).into()
 }
 
 #[derive(Copy, Clone, PartialEq, Eq)]
@@ -59,6 +91,7 @@ enum Flavor {
 struct Config {
     flavor: Flavor,
     worker_threads: Option<(usize, Span)>,
+    start_paused: Option<(bool, Span)>,
     /// The runtime crate's path in the user's crate: `::runtime` unless `crate = "…"` says.
     krate: syn::Path,
     name: Option<String>,
@@ -96,6 +129,7 @@ fn check(args: &TokenStream2, func: &ItemFn, kind: Kind) -> syn::Result<Config> 
     let mut config = Config {
         flavor: if kind == Kind::Main { Flavor::MultiThread } else { Flavor::CurrentThread },
         worker_threads: None,
+        start_paused: None,
         krate: syn::parse_quote!(::runtime),
         name: None,
     };
@@ -134,6 +168,12 @@ fn check(args: &TokenStream2, func: &ItemFn, kind: Kind) -> syn::Result<Config> 
                 }
                 config.worker_threads = Some((n, nv.value.span()));
             }
+            "start_paused" => {
+                let Expr::Lit(ExprLit { lit: Lit::Bool(b), .. }) = &nv.value else {
+                    return Err(syn::Error::new(nv.value.span(), "`start_paused` must be `true` or `false`"));
+                };
+                config.start_paused = Some((b.value, nv.value.span()));
+            }
             "crate" => {
                 let value = lit_str(&nv.value, "`crate` must be a string naming the runtime crate's path, e.g. `crate = \"rt\"`")?;
                 config.krate = syn::parse_str(&value).map_err(|_| {
@@ -153,10 +193,17 @@ fn check(args: &TokenStream2, func: &ItemFn, kind: Kind) -> syn::Result<Config> 
             _ => {
                 return Err(syn::Error::new(
                     nv.path.span(),
-                    format!("unknown option `{name}`: expected `flavor`, `worker_threads`, `name` or `crate`"),
+                    format!("unknown option `{name}`: expected `flavor`, `worker_threads`, `start_paused`, `name` or `crate`"),
                 ));
             }
         }
+    }
+    if let (Flavor::MultiThread, Some((true, span))) = (config.flavor, config.start_paused) {
+        let attr = if kind == Kind::Main { "#[runtime::main" } else { "#[runtime::test" };
+        return Err(syn::Error::new(
+            span,
+            format!("The `start_paused` option requires the `current_thread` runtime flavor. Use `{attr}(flavor = \"current_thread\")]`"),
+        ));
     }
     if let (Flavor::CurrentThread, Some((_, span))) = (config.flavor, config.worker_threads) {
         let why = if flavor_set { "" } else { " (the default flavor of #[runtime::test]; add `flavor = \"multi_thread\"`)" };
@@ -181,6 +228,9 @@ fn build(func: &mut ItemFn, config: &Config, kind: Kind) -> TokenStream2 {
     };
     if let Some((n, _)) = config.worker_threads {
         builder = quote! { #builder.worker_threads(#n) };
+    }
+    if let Some((paused, _)) = config.start_paused {
+        builder = quote! { #builder.start_paused(#paused) };
     }
     if let Some(name) = &config.name {
         builder = quote! { #builder.name(#name) };

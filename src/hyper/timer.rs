@@ -32,13 +32,13 @@ impl ::hyper::rt::Timer for Timer {
         Box::pin(TimerSleep(time::sleep(duration)))
     }
 
-    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn ::hyper::rt::Sleep>> {
-        Box::pin(TimerSleep(time::sleep_until(deadline)))
+    fn sleep_until(&self, deadline: std::time::Instant) -> Pin<Box<dyn ::hyper::rt::Sleep>> {
+        Box::pin(TimerSleep(time::sleep_until(Instant::from_std(deadline))))
     }
 
-    fn reset(&self, sleep: &mut Pin<Box<dyn ::hyper::rt::Sleep>>, new_deadline: Instant) {
+    fn reset(&self, sleep: &mut Pin<Box<dyn ::hyper::rt::Sleep>>, new_deadline: std::time::Instant) {
         match sleep.as_mut().downcast_mut_pin::<TimerSleep>() {
-            Some(ours) => Pin::new(&mut ours.get_mut().0).reset(new_deadline),
+            Some(ours) => Pin::new(&mut ours.get_mut().0).reset(Instant::from_std(new_deadline)),
             None => *sleep = self.sleep_until(new_deadline),
         }
     }

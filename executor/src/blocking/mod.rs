@@ -12,8 +12,13 @@ mod tests;
 
 pub(crate) use pool::{BlockingPool, Spawner, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS, DEFAULT_SHUTDOWN_TIMEOUT};
 
+use crate::runtime::context::{self, Driving};
 use crate::runtime::Handle;
 use crate::task::JoinHandle;
+
+/// The panic message of [`block_in_place`] where it cannot hand the thread's work off (tokio's,
+/// so tests port).
+const BLOCK_IN_PLACE_NEEDS_MULTI_THREAD: &str = "can call blocking only when running on the multi-threaded runtime";
 
 /// Runs `func` on a thread of the current runtime's blocking pool and returns a [`JoinHandle`] to
 /// its result.
@@ -61,4 +66,56 @@ where
     R: Send + 'static,
 {
     Handle::current().spawn_blocking(func)
+}
+
+/// Runs the blocking function `f` on the current thread, after handing the thread's other work
+/// to another thread, so that blocking here does not stall the runtime.
+///
+/// On a worker of the multi-thread runtime, the worker's core — its local run queue and LIFO
+/// slot — is handed to a thread of the blocking pool, which goes on running the queued tasks,
+/// I/O and timers while `f` blocks this one. When `f` returns, this thread takes the core back
+/// if no thread has started on it yet; otherwise the current task finishes its poll here and
+/// the thread leaves the runtime (the worker lives on in the other thread). Other code of the
+/// *same* task (a `join!` branch, for instance) is suspended while `f` runs.
+///
+/// `f` runs outside the runtime's driving state: it may block, or
+/// [`Handle::block_on`] a future. Its work is not counted against the task's cooperative
+/// budget. Called on the multi-thread runtime's `block_on` thread, on a blocking-pool thread,
+/// inside another `block_in_place` or outside any runtime, `f` simply runs.
+///
+/// ```
+/// use executor::task::block_in_place;
+///
+/// let rt = executor::runtime::Builder::new_multi_thread().worker_threads(2).build()?;
+/// let sum = rt.block_on(rt.spawn(async {
+///     block_in_place(|| {
+///         std::thread::sleep(std::time::Duration::from_millis(1)); // blocks this thread only
+///         (1..=10).sum::<u32>()
+///     })
+/// }))
+/// .unwrap();
+/// assert_eq!(sum, 55);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Panics
+///
+/// On a current-thread runtime (its one thread cannot be handed off) and inside a
+/// [`LocalSet`](crate::task::LocalSet) (its tasks must stay on this thread), with tokio's
+/// message "can call blocking only when running on the multi-threaded runtime".
+#[track_caller]
+pub fn block_in_place<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    match context::driving() {
+        Driving::No => return f(),
+        Driving::Yes { allow_block_in_place: false } => panic!("{BLOCK_IN_PLACE_NEEDS_MULTI_THREAD}"),
+        Driving::Yes { allow_block_in_place: true } => {}
+    }
+    // Dropped in reverse order, also on unwind: take the core back (if it waits), then drive
+    // again.
+    let _reclaim = crate::runtime::multi_thread::hand_off_core();
+    let _not_driving = context::set_driving(Driving::No);
+    crate::task::coop::with_unconstrained(f)
 }

@@ -62,9 +62,11 @@
 //! detached and exit when their closure returns (its output still reaches its `JoinHandle`).
 
 use super::task::BlockingTask;
+use crate::driver::Unpark;
 use crate::runtime::builder::Hooks;
 use crate::runtime::Handle;
 use crate::task::{Id, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crate::time::clock::Clock;
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -103,6 +105,10 @@ struct Inner {
     thread_name: String,
     max_threads: usize,
     keep_alive: Duration,
+    /// The runtime's clock and driver, if the clock can be paused: every task inhibits the
+    /// clock's auto-advance from `spawn_blocking` until it completes (its `release`), which
+    /// then unparks the driver to reconsider (see `time/clock.rs`). Set by `set_handle`.
+    auto_advance: std::sync::OnceLock<(Arc<Clock>, Unpark)>,
     /// The runtime's `on_thread_start` / `on_thread_stop` callbacks.
     hooks: Hooks,
     /// Test hook: the next this-many thread spawns fail as if the OS refused them.
@@ -153,6 +159,7 @@ impl BlockingPool {
             thread_name,
             max_threads: max_threads.max(1),
             keep_alive,
+            auto_advance: std::sync::OnceLock::new(),
             hooks,
             #[cfg(test)]
             fail_next_spawns: std::sync::atomic::AtomicUsize::new(0),
@@ -162,6 +169,10 @@ impl BlockingPool {
 
     /// Gives the pool the handle of the runtime its threads run in.
     pub(crate) fn set_handle(&self, handle: Handle) {
+        let clock = handle.driver().timers().clock();
+        if clock.can_pause() {
+            let _ = self.spawner.inner.auto_advance.set((clock.clone(), handle.driver().unpark_handle()));
+        }
         self.spawner.inner.lock().handle = Some(handle);
     }
 
@@ -231,6 +242,10 @@ impl Spawner {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        if let Some((clock, _)) = self.inner.auto_advance.get() {
+            // Until `release`, which every bound task reaches exactly once (even refused).
+            clock.inhibit_auto_advance();
+        }
         // A closed list (pool shut down) cancels the task at once: `None`.
         let (join, notified) = self.inner.owned.bind(BlockingTask::new(func), self.clone(), Id::next());
         if let Some(task) = notified {
@@ -374,6 +389,10 @@ impl Inner {
 
 impl Schedule for Spawner {
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        if let Some((clock, unpark)) = self.inner.auto_advance.get() {
+            clock.allow_auto_advance();
+            unpark.unpark();
+        }
         self.inner.owned.remove(task)
     }
 

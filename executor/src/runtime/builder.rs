@@ -3,6 +3,7 @@
 use super::handle::{Handle, Id, Scheduler};
 use super::{current_thread, multi_thread, Runtime};
 use crate::blocking::BlockingPool;
+use crate::time::clock::Clock;
 use std::fmt;
 use std::io;
 use std::sync::Arc;
@@ -61,6 +62,7 @@ pub struct Builder {
     hooks: Hooks,
     event_interval: u32,
     global_queue_interval: Option<u32>,
+    start_paused: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +83,7 @@ impl Builder {
             hooks: Hooks::default(),
             event_interval: DEFAULT_EVENT_INTERVAL,
             global_queue_interval: None,
+            start_paused: false,
         }
     }
 
@@ -250,8 +253,41 @@ impl Builder {
         self
     }
 
+    /// Whether the runtime's clock starts paused (see [`time::pause`](crate::time::pause)):
+    /// timers then complete as soon as the runtime is idle, in virtual time. For tests; the
+    /// attribute form is `#[runtime::test(start_paused = true)]`.
+    ///
+    /// ```
+    /// use executor::time::{sleep, Duration, Instant};
+    ///
+    /// let rt = executor::runtime::Builder::new_current_thread().start_paused(true).build()?;
+    /// let real = std::time::Instant::now();
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     sleep(Duration::from_secs(60)).await;
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(60));
+    /// });
+    /// assert!(real.elapsed() < Duration::from_secs(60));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// [`build`](Builder::build) panics if `start_paused` is set on a multi-thread builder:
+    /// pausing time needs the current-thread runtime (as in tokio).
+    pub fn start_paused(&mut self, start_paused: bool) -> &mut Builder {
+        self.start_paused = start_paused;
+        self
+    }
+
     /// Builds the runtime: creates its `EventPoll`, timers and (threadless) blocking pool.
+    ///
+    /// # Panics
+    ///
+    /// With [`start_paused`](Builder::start_paused) on a multi-thread builder.
+    #[track_caller]
     pub fn build(&mut self) -> io::Result<Runtime> {
+        let clock = Clock::new(self.flavor == Flavor::CurrentThread, self.start_paused);
         let config = Config {
             id: Id::next(),
             name: self.name.clone(),
@@ -262,10 +298,10 @@ impl Builder {
         let blocking_pool =
             BlockingPool::new(self.thread_name.clone(), self.max_blocking_threads, self.thread_keep_alive, self.hooks.clone());
         let scheduler = match self.flavor {
-            Flavor::CurrentThread => Scheduler::CurrentThread(current_thread::Shared::new(config)?),
+            Flavor::CurrentThread => Scheduler::CurrentThread(current_thread::Shared::new(config, clock)?),
             Flavor::MultiThread => {
                 let n = self.worker_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-                Scheduler::MultiThread(multi_thread::Shared::new(n, config)?)
+                Scheduler::MultiThread(multi_thread::Shared::new(n, config, clock)?)
             }
         };
         let handle = Handle { scheduler, blocking: blocking_pool.spawner().clone() };
@@ -288,6 +324,7 @@ impl fmt::Debug for Builder {
             .field("thread_keep_alive", &self.thread_keep_alive)
             .field("event_interval", &self.event_interval)
             .field("global_queue_interval", &self.global_queue_interval)
+            .field("start_paused", &self.start_paused)
             .finish_non_exhaustive()
     }
 }

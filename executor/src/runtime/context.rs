@@ -1,12 +1,14 @@
 //! The thread's runtime context: which runtime `spawn`, `sleep` and `Handle::current` talk to,
-//! and whether the thread is already driving a runtime (a nested `block_on` is refused, and so
-//! is a runtime drop that would block it).
+//! whether the thread is already driving a runtime (a nested `block_on` is refused, and so
+//! is a runtime drop that would block it) and whether it may leave it for a blocking section
+//! (`block_in_place`).
 //!
 //! ```text
 //!   CONTEXT (one thread-local per thread)
 //!     current: Option<Handle>   the innermost entered runtime
 //!     depth:   usize            how many `EnterGuard`s are alive; each guard remembers its own
-//!     driving: bool             inside `block_on` or a worker loop
+//!     driving: Driving          inside `block_on` or a worker loop, and whether
+//!                               `block_in_place` may hand the thread's work to another
 //!
 //!   rt_a.enter() ─▶ depth 1 (prev: None) ─▶ rt_b.enter() ─▶ depth 2 (prev: rt_a)
 //!   drop(guard 2): depth == 2, restore rt_a, depth 1 ─▶ drop(guard 1): restore None, depth 0
@@ -17,6 +19,14 @@
 //! are being destroyed (a `Runtime` kept in a thread-local and dropped by its destructor). Then
 //! the thread has no current runtime and drives none; entering one is refused by `try_enter`,
 //! which the shutdown path uses, so such a drop shuts the runtime down cleanly.
+//!
+//! ```text
+//!   driving:  No ── block_on / worker start ──▶ Yes { allow_block_in_place }
+//!              ▲                                  │  multi-thread block_on, worker: true
+//!              │                                  │  current-thread block_on:       false
+//!              │                                  │  inside a LocalSet's poll:      false
+//!              └─ block_in_place(f), while f runs ┘  (restored when f returns)
+//! ```
 
 use super::Handle;
 use std::cell::{Cell, RefCell};
@@ -41,14 +51,26 @@ pub(crate) const ENTER_OUT_OF_ORDER: &str = "`EnterGuard` values dropped out of 
 /// on a thread that drives asynchronous tasks.
 pub(crate) const DROP_IN_ASYNC: &str = "cannot drop a runtime in a context where blocking is not allowed: it was dropped (or shut down with a timeout) from within an asynchronous context; move it to `spawn_blocking`, or use `Runtime::shutdown_background`";
 
+/// Whether the thread drives a runtime, and if so whether `block_in_place` may leave it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Driving {
+    /// Not inside `block_on` or a worker (or inside a `block_in_place` section).
+    No,
+    /// Inside `block_on` or a worker.
+    Yes {
+        /// `block_in_place` may run here: the multi-thread runtime, outside a `LocalSet`.
+        allow_block_in_place: bool,
+    },
+}
+
 struct Context {
     current: RefCell<Option<Handle>>,
     depth: Cell<usize>,
-    driving: Cell<bool>,
+    driving: Cell<Driving>,
 }
 
 thread_local! {
-    static CONTEXT: Context = const { Context { current: RefCell::new(None), depth: Cell::new(0), driving: Cell::new(false) } };
+    static CONTEXT: Context = const { Context { current: RefCell::new(None), depth: Cell::new(0), driving: Cell::new(Driving::No) } };
 }
 
 /// Why there is no current runtime.
@@ -91,16 +113,35 @@ pub(crate) fn try_enter(handle: Handle) -> Option<EnterGuard<'static>> {
 /// Whether this thread is driving a runtime (inside `block_on` or a worker): blocking it would
 /// stall the tasks it runs.
 pub(crate) fn is_driving() -> bool {
-    CONTEXT.try_with(|c| c.driving.get()).unwrap_or(false)
+    driving() != Driving::No
+}
+
+/// The thread's driving state (`No` while the thread's locals are being destroyed).
+pub(crate) fn driving() -> Driving {
+    CONTEXT.try_with(|c| c.driving.get()).unwrap_or(Driving::No)
 }
 
 /// Marks the thread as driving a runtime for the guard's lifetime; panics if it already is.
 #[track_caller]
-pub(crate) fn enter_driving() -> DrivingGuard {
-    match CONTEXT.try_with(|c| c.driving.replace(true)) {
-        Ok(false) => DrivingGuard(()),
-        Ok(true) => panic!("{NESTED_BLOCK_ON}"),
+pub(crate) fn enter_driving(allow_block_in_place: bool) -> DrivingGuard {
+    match CONTEXT.try_with(|c| c.driving.get()) {
+        Ok(Driving::No) => set_driving(Driving::Yes { allow_block_in_place }),
+        Ok(Driving::Yes { .. }) => panic!("{NESTED_BLOCK_ON}"),
         Err(_) => panic!("{THREAD_LOCAL_DESTROYED}"),
+    }
+}
+
+/// Sets the thread's driving state until the guard is dropped (which restores the previous).
+pub(crate) fn set_driving(state: Driving) -> DrivingGuard {
+    DrivingGuard(CONTEXT.try_with(|c| c.driving.replace(state)).unwrap_or(Driving::No))
+}
+
+/// Forbids `block_in_place` until the guard is dropped (a `LocalSet` polls its tasks on this
+/// thread: it cannot be handed to another).
+pub(crate) fn disallow_block_in_place() -> DrivingGuard {
+    match driving() {
+        Driving::Yes { .. } => set_driving(Driving::Yes { allow_block_in_place: false }),
+        Driving::No => set_driving(Driving::No),
     }
 }
 
@@ -153,11 +194,11 @@ impl fmt::Debug for EnterGuard<'_> {
     }
 }
 
-/// Clears the "driving" mark of the thread when dropped.
-pub(crate) struct DrivingGuard(());
+/// Restores the thread's previous driving state when dropped.
+pub(crate) struct DrivingGuard(Driving);
 
 impl Drop for DrivingGuard {
     fn drop(&mut self) {
-        let _ = CONTEXT.try_with(|c| c.driving.set(false));
+        let _ = CONTEXT.try_with(|c| c.driving.set(self.0));
     }
 }

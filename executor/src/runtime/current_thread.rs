@@ -77,8 +77,8 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(config: Config) -> io::Result<Arc<Shared>> {
-        let driver = Driver::new(1)?;
+    pub(crate) fn new(config: Config, clock: crate::time::clock::Clock) -> io::Result<Arc<Shared>> {
+        let driver = Driver::new(1, clock)?;
         let unpark = driver.unpark_handle();
         Ok(Arc::new(Shared {
             inject: Mutex::new(VecDeque::new()),

@@ -48,18 +48,25 @@ pub(crate) fn defer(waker: &Waker) {
 }
 
 /// Makes this thread defer yielded tasks until the scope is dropped (which wakes those left).
-pub(crate) struct Scope(());
+///
+/// Scopes nest: a `block_on` inside `block_in_place` on a worker gets its own list, and the
+/// worker's list (with what it holds) is back when that `block_on` returns.
+pub(crate) struct Scope {
+    /// The list of the enclosing scope, restored on drop.
+    outer: Option<Vec<Waker>>,
+}
 
 impl Scope {
     pub(crate) fn enter() -> Scope {
-        let _ = DEFERRED.try_with(|d| *d.borrow_mut() = Some(Vec::new()));
-        Scope(())
+        let outer = DEFERRED.try_with(|d| d.borrow_mut().replace(Vec::new())).ok().flatten();
+        Scope { outer }
     }
 }
 
 impl Drop for Scope {
     fn drop(&mut self) {
-        let left = DEFERRED.try_with(|d| d.borrow_mut().take()).ok().flatten();
+        let outer = self.outer.take();
+        let left = DEFERRED.try_with(|d| std::mem::replace(&mut *d.borrow_mut(), outer)).ok().flatten();
         // Outside the scope now: these go to the scheduler's queues as remote wake-ups.
         left.into_iter().flatten().for_each(Waker::wake);
     }
@@ -89,4 +96,39 @@ pub(crate) fn wake() -> bool {
         }
     });
     true
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_nested_scope_keeps_the_outer_list_and_wakes_its_own_on_drop() {
+        let (outer, inner) = (Arc::new(Count(AtomicUsize::new(0))), Arc::new(Count(AtomicUsize::new(0))));
+        let _outer_scope = Scope::enter();
+        defer(&Waker::from(outer.clone()));
+        {
+            // A `block_on` inside `block_in_place` on a worker: a list of its own.
+            let _inner_scope = Scope::enter();
+            assert!(is_empty(), "the inner scope starts empty");
+            defer(&Waker::from(inner.clone()));
+            assert_eq!(inner.0.load(Ordering::SeqCst), 0, "deferred, not woken");
+        }
+        assert_eq!(inner.0.load(Ordering::SeqCst), 1, "the inner scope's drop wakes what it held");
+        assert_eq!(outer.0.load(Ordering::SeqCst), 0);
+        assert!(!is_empty(), "the outer list is back, with its task");
+        assert!(wake());
+        assert_eq!(outer.0.load(Ordering::SeqCst), 1);
+    }
 }

@@ -115,7 +115,9 @@ impl Handle {
     /// When called on a thread that is already driving a runtime (inside `block_on` or a task).
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let driving = context::enter_driving();
+        // `block_in_place` may hand a multi-thread runtime's work to another thread, not the
+        // current-thread runtime's.
+        let driving = context::enter_driving(matches!(self.scheduler, Scheduler::MultiThread(_)));
         let _ctx = self.enter();
         match &self.scheduler {
             Scheduler::CurrentThread(shared) => shared.block_on(future, driving),

@@ -22,7 +22,7 @@ pub(crate) mod metrics;
 pub mod dump {
     pub use crate::task::dump::{Dump, TaskDump, TaskState, WaitReason};
 }
-mod multi_thread;
+pub(crate) mod multi_thread;
 
 pub use builder::Builder;
 pub use context::EnterGuard;

@@ -147,6 +147,19 @@ impl Drop for RestoreOnPending {
     }
 }
 
+/// `Pending` (the task already woken) if the task's budget is spent, else `Ready`; consumes
+/// nothing. `select!` and `join!` look here before polling their futures, so a loop over
+/// futures that are always ready still yields (tokio's `poll_budget_available`).
+pub fn poll_budget_available(cx: &mut Context<'_>) -> Poll<()> {
+    CURRENT.with(|c| match c.get() {
+        Some(0) => {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        _ => Poll::Ready(()),
+    })
+}
+
 /// Consumes one unit of the task's cooperative budget, yielding to the scheduler first if it is
 /// spent. For loops that do a lot of work without touching a runtime resource.
 ///

@@ -28,13 +28,14 @@ use super::raw::Header;
 use super::{OwnedTasks, Schedule};
 use crate::io::Interest;
 use crate::runtime::metrics::clock;
+use crate::time::Instant;
 use std::collections::HashMap;
 use std::fmt;
 use std::os::fd::RawFd;
 use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A snapshot of every task of a runtime ([`Handle::dump`](crate::runtime::Handle::dump)).
 /// `Display` prints a table, one task a line.
@@ -153,7 +154,7 @@ impl Dump {
 
     /// Collects the dump of the tasks of `owned`, whose resources are `driver`'s.
     pub(crate) fn collect<S: Schedule>(owned: &OwnedTasks<S>, driver: &crate::driver::Driver) -> Dump {
-        let now = Instant::now();
+        let now = std::time::Instant::now();
         let mut tasks = Vec::new();
         // (awaited task, joiner) pairs, resolved once every task is known.
         let mut joins = Vec::new();

@@ -261,6 +261,50 @@ impl<T: Send + 'static> JoinSet<T> {
     }
 }
 
+impl<T: 'static> JoinSet<T> {
+    /// Spawns the `!Send` `future` on the current [`LocalSet`](super::LocalSet)
+    /// ([`spawn_local`](super::spawn_local)) and adds it to the set.
+    ///
+    /// ```
+    /// use executor::task::{JoinSet, LocalSet};
+    /// use std::rc::Rc;
+    ///
+    /// let rt = executor::runtime::Builder::new_current_thread().build()?;
+    /// LocalSet::new().block_on(&rt, async {
+    ///     let shared = Rc::new(5);
+    ///     let mut set = JoinSet::new();
+    ///     for i in 0..3 {
+    ///         let shared = shared.clone();
+    ///         set.spawn_local(async move { *shared + i });
+    ///     }
+    ///     let mut all = set.join_all().await;
+    ///     all.sort();
+    ///     assert_eq!(all, [5, 6, 7]);
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Outside a `LocalSet`, with `spawn_local`'s message.
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(super::spawn_local(future))
+    }
+
+    /// Spawns the `!Send` `future` on `local_set` and adds it to the set; it runs when
+    /// `local_set` is driven ([`LocalSet::run_until`](super::LocalSet::run_until), …).
+    pub fn spawn_local_on<F>(&mut self, future: F, local_set: &super::LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(local_set.spawn_local(future))
+    }
+}
+
 /// Spawns every future on the current runtime into a new set.
 ///
 /// ```

@@ -98,18 +98,54 @@ impl<S: Schedule> OwnedTasks<S> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        // SAFETY: `F` and its output are `Send`: any thread may poll and drop them.
+        unsafe { self.bind_unchecked(future, scheduler, id) }
+    }
+
+    /// [`bind`](Self::bind) for a future that is not `Send` (a `LocalSet`'s task).
+    ///
+    /// # Safety
+    ///
+    /// The future and its output must only be polled and dropped on the calling thread: `S`
+    /// runs the task on this thread only, and this list is closed
+    /// ([`close_and_shutdown_all`](Self::close_and_shutdown_all)) on this thread. (The
+    /// `JoinHandle` is `Send` only if the output is.)
+    #[track_caller]
+    pub(crate) unsafe fn bind_local<F>(&self, future: F, scheduler: S, id: Id) -> (JoinHandle<F::Output>, Option<Notified<S>>)
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        // SAFETY: forwarded to the caller.
+        unsafe { self.bind_unchecked(future, scheduler, id) }
+    }
+
+    /// # Safety
+    ///
+    /// As [`bind_local`](Self::bind_local), unless `F` and its output are `Send`.
+    #[track_caller]
+    unsafe fn bind_unchecked<F>(&self, future: F, scheduler: S, id: Id) -> (JoinHandle<F::Output>, Option<Notified<S>>)
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
         if std::mem::size_of::<F>() > BOX_THRESHOLD {
-            self.bind_inner(Box::pin(future), scheduler, id)
+            // SAFETY: forwarded to the caller; boxing changes nothing about threads.
+            unsafe { self.bind_inner(Box::pin(future), scheduler, id) }
         } else {
-            self.bind_inner(future, scheduler, id)
+            // SAFETY: forwarded to the caller.
+            unsafe { self.bind_inner(future, scheduler, id) }
         }
     }
 
+    /// # Safety
+    ///
+    /// As [`bind_unchecked`](Self::bind_unchecked).
     #[track_caller]
-    fn bind_inner<F>(&self, future: F, scheduler: S, id: Id) -> (JoinHandle<F::Output>, Option<Notified<S>>)
+    unsafe fn bind_inner<F>(&self, future: F, scheduler: S, id: Id) -> (JoinHandle<F::Output>, Option<Notified<S>>)
     where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F: Future + 'static,
+        F::Output: 'static,
     {
         let raw = RawTask::new::<F, S>(future, scheduler, id, self.id, std::panic::Location::caller());
         // SAFETY: a new task starts with exactly three references: one each

@@ -48,16 +48,18 @@ mod tests;
 mod loom_tests;
 
 mod join_set;
+mod local;
 mod spawn;
 mod task_local;
 
-pub use crate::blocking::spawn_blocking;
+pub use crate::blocking::{block_in_place, spawn_blocking};
 pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use error::JoinError;
 pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
 pub(crate) use list::OwnedTasks;
+pub use local::{spawn_local, LocalEnterGuard, LocalSet};
 pub use spawn::{spawn, yield_now};
 pub use task_local::{AccessError, LocalKey};
 

@@ -1,11 +1,12 @@
 //! [`interval`]: ticks at a fixed period, with a choice of what to do about missed ticks.
 
 use super::sleep::{sleep_until, Sleep};
+use super::Instant;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Ticks every `period`, the first tick completing immediately.
 ///

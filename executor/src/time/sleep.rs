@@ -1,12 +1,13 @@
 //! [`Sleep`]: a future that completes at an instant, registered in the runtime's timing wheel.
 
 use super::timers::{TimerKey, RUNTIME_SHUTTING_DOWN};
+use super::Instant;
 use crate::runtime::Handle;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Waits until `duration` has elapsed. Millisecond resolution; never completes early.
 ///
@@ -49,9 +50,9 @@ impl Sleep {
         self.deadline
     }
 
-    /// Whether the deadline has passed.
+    /// Whether the deadline has passed (by the runtime's clock).
     pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
+        self.handle.driver().timers().now() >= self.deadline
     }
 
     /// Moves the deadline (earlier or later); the sleep may be polled again after completing.
@@ -75,7 +76,7 @@ impl Future for Sleep {
             panic!("{RUNTIME_SHUTTING_DOWN}");
         }
         let coop = std::task::ready!(crate::task::coop::poll_proceed(cx));
-        if Instant::now() >= this.deadline {
+        if timers.now() >= this.deadline {
             if let Some(key) = this.key.take() {
                 timers.remove(key);
             }

@@ -1,13 +1,14 @@
 //! [`timeout`]: a future with a deadline.
 
 use super::sleep::{sleep, sleep_until, Sleep};
+use super::Instant;
 use crate::task::coop;
 use std::error::Error;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Requires `future` to complete within `duration`, else resolves to [`Elapsed`] (and drops
 /// the future).

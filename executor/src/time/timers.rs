@@ -31,13 +31,16 @@
 //! `pending` counts the timers in all wheels, so the driver can tell that nothing waits on it
 //! without taking a lock (`Driver::is_idle`).
 
+use super::clock::Clock;
 use super::wheel::{self, Wheel};
+use super::Instant;
 use crate::loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use crate::loom::sync::Mutex;
 use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::task::Waker;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A pending timer: its wheel and its key in that wheel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +58,11 @@ struct Shard(Mutex<Wheel<Waker>>);
 pub(crate) type WakeDriver = Box<dyn Fn() + Send + Sync>;
 
 pub(crate) struct Timers {
-    start: Instant,
+    /// What the deadlines count from (the clock's instant when the runtime was built).
+    start: std::time::Instant,
+    /// The runtime's clock (real or paused time); shared with the blocking pool, whose pending
+    /// closures inhibit auto-advance.
+    clock: Arc<Clock>,
     shards: Box<[Shard]>,
     /// Deadlines (ms; `u64::MAX` for ever) the parked threads sleep until, with multiplicity.
     /// Changed only while every shard is locked.
@@ -107,9 +114,10 @@ fn lock<T>(m: &Mutex<T>) -> impl std::ops::DerefMut<Target = T> + '_ {
 }
 
 impl Timers {
-    pub(crate) fn new(shards: usize, unpark: WakeDriver) -> Timers {
+    pub(crate) fn new(shards: usize, unpark: WakeDriver, clock: Arc<Clock>) -> Timers {
         Timers {
-            start: Instant::now(),
+            start: clock.now(),
+            clock,
             shards: (0..shards.max(1)).map(|_| Shard(Mutex::new(Wheel::new()))).collect(),
             parked: Mutex::new(BTreeMap::new()),
             earliest_parked: AtomicU64::new(u64::MAX),
@@ -117,6 +125,15 @@ impl Timers {
             shutdown: AtomicBool::new(false),
             pending: AtomicUsize::new(0),
         }
+    }
+
+    pub(crate) fn clock(&self) -> &Arc<Clock> {
+        &self.clock
+    }
+
+    /// The clock's current instant.
+    pub(crate) fn now(&self) -> Instant {
+        Instant::from_std(self.clock.now())
     }
 
     /// Whether the runtime shut down (every poll of a timer must fail).
@@ -145,7 +162,7 @@ impl Timers {
 
     /// Milliseconds since the start, rounded up: a timer never fires before its instant.
     fn deadline_ms(&self, at: Instant) -> u64 {
-        let d = at.saturating_duration_since(self.start);
+        let d = at.into_std().saturating_duration_since(self.start);
         let ms = d.as_millis() as u64;
         if d > Duration::from_millis(ms) {
             ms + 1
@@ -155,7 +172,13 @@ impl Timers {
     }
 
     fn now_ms(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64
+        self.clock.now().saturating_duration_since(self.start).as_millis() as u64
+    }
+
+    /// The instant of the nearest pending timer, if any (what a paused clock auto-advances to).
+    pub(crate) fn next_deadline(&self) -> Option<std::time::Instant> {
+        let next = self.lock_all().iter().filter_map(|w| w.next_expiration()).min()?;
+        Some(self.start + Duration::from_millis(next))
     }
 
     /// Whether a parked thread sleeps past `deadline` (and must be woken for it). The caller
@@ -213,7 +236,7 @@ impl Timers {
     pub(crate) fn for_each(&self, mut f: impl FnMut(Instant, &Waker)) {
         for shard in self.shards.iter() {
             let wheel = lock(&shard.0);
-            wheel.for_each(|deadline, waker| f(self.start + Duration::from_millis(deadline), waker));
+            wheel.for_each(|deadline, waker| f(Instant::from_std(self.start + Duration::from_millis(deadline)), waker));
         }
     }
 
@@ -335,7 +358,7 @@ mod loom_tests {
     #[test]
     fn loom_a_timer_inserted_during_shutdown_is_refused_or_woken() {
         loom::model(|| {
-            let timers = Arc::new(Timers::new(2, Box::new(|| ())));
+            let timers = Arc::new(Timers::new(2, Box::new(|| ()), std::sync::Arc::new(Clock::new(false, false))));
             let flag = std::sync::Arc::new(Flag(loom::sync::atomic::AtomicBool::new(false)));
             let inserter = {
                 let (timers, waker) = (timers.clone(), Waker::from(flag.clone()));

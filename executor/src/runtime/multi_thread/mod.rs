@@ -34,10 +34,13 @@
 //!                          worker in the driver; no system call when nobody sleeps
 //! ```
 
+mod core_slot;
 mod idle;
 mod park;
 mod stats;
 mod worker;
+
+pub(crate) use worker::hand_off_core;
 
 use super::builder::{Config, Hooks};
 use super::context::DrivingGuard;
@@ -45,6 +48,7 @@ use super::metrics::worker::WorkerMetrics;
 use crate::driver::Driver;
 use crate::scheduler::queue::{self, Overflow, Steal};
 use crate::task::{JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use core_slot::CoreSlot;
 use idle::Idle;
 use park::{DriverLock, Parker};
 use std::collections::VecDeque;
@@ -75,8 +79,9 @@ pub(crate) struct Shared {
     driver_lock: DriverLock,
     shutdown: AtomicBool,
     threads: Mutex<Vec<thread::JoinHandle<()>>>,
-    /// The workers' local queues until `launch` hands them to the threads.
-    locals: Mutex<Vec<queue::Local<Task_>>>,
+    /// Each worker's core while no thread runs it: until `launch`'s threads take them, and
+    /// while `block_in_place` hands one to another thread (see `worker.rs`).
+    cores: Box<[CoreSlot<Box<worker::Core>>]>,
     config: Config,
     /// Each worker's counters, by worker index, each written by its worker only
     /// (`runtime/metrics/`).
@@ -85,13 +90,13 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// The shared state of `workers` workers; [`launch`](Self::launch) starts them.
-    pub(crate) fn new(workers: usize, config: Config) -> io::Result<Arc<Shared>> {
+    pub(crate) fn new(workers: usize, config: Config, clock: crate::time::clock::Clock) -> io::Result<Arc<Shared>> {
         let mut remotes = Vec::with_capacity(workers);
-        let mut locals = Vec::with_capacity(workers);
-        for _ in 0..workers {
+        let mut cores = Vec::with_capacity(workers);
+        for index in 0..workers {
             let (steal, local) = queue::local();
             remotes.push(steal);
-            locals.push(local);
+            cores.push(CoreSlot::new(Some(worker::Core::new(index, local, config.global_queue_interval))));
         }
         Ok(Arc::new(Shared {
             remotes: remotes.into_boxed_slice(),
@@ -100,11 +105,11 @@ impl Shared {
             idle: Idle::new(workers),
             parkers: (0..workers).map(|_| Parker::new()).collect(),
             owned: OwnedTasks::new(),
-            driver: Driver::new(workers)?,
+            driver: Driver::new(workers, clock)?,
             driver_lock: DriverLock::default(),
             shutdown: AtomicBool::new(false),
             threads: Mutex::new(Vec::new()),
-            locals: Mutex::new(locals),
+            cores: cores.into_boxed_slice(),
             config,
             metrics: (0..workers).map(|_| WorkerMetrics::default()).collect(),
         }))
@@ -112,19 +117,14 @@ impl Shared {
 
     /// Starts the worker threads, named `name`, each in the context of `handle`.
     pub(crate) fn launch(self: &Arc<Self>, name: &str, handle: &crate::runtime::Handle) -> io::Result<()> {
-        let locals = std::mem::take(&mut *self.locals.lock().unwrap_or_else(PoisonError::into_inner));
-        for (index, local) in locals.into_iter().enumerate() {
+        for index in 0..self.cores.len() {
             let s = self.clone();
             let handle = handle.clone();
             let spawned = thread::Builder::new().name(name.to_string()).spawn(move || {
                 let _ctx = handle.enter();
                 let hooks = s.config.hooks.clone();
                 Hooks::run(&hooks.thread_start);
-                {
-                    // A worker drives the runtime: `block_on` on it is refused like in a task.
-                    let _driving = super::context::enter_driving();
-                    worker::run(s, index, local);
-                }
+                worker::run(s, index, handle.clone());
                 Hooks::run(&hooks.thread_stop);
             });
             match spawned {
@@ -140,6 +140,17 @@ impl Shared {
 
     pub(crate) fn driver(&self) -> &Driver {
         &self.driver
+    }
+
+    /// Takes worker `index`'s core out of its slot to run it on this thread (which the worker's
+    /// parker now names).
+    fn take_core(&self, index: usize) -> Option<Box<worker::Core>> {
+        self.cores[index].take(&self.parkers[index])
+    }
+
+    /// Puts a core nobody runs in its slot.
+    fn put_core(&self, core: Box<worker::Core>) {
+        self.cores[core.index()].put(core);
     }
 
     pub(crate) fn config(&self) -> &Config {
@@ -225,6 +236,11 @@ impl Shared {
     /// drops every task's future and everything queued.
     pub(crate) fn shutdown(&self, timeout: Duration) {
         self.stop_workers(timeout);
+        // Cores no thread took (a `block_in_place` hand-off the blocking pool never ran): their
+        // queued tasks are references only, dropped here.
+        for slot in self.cores.iter() {
+            drop(slot.discard());
+        }
         self.owned.close_and_shutdown_all();
         let drained: Vec<_> = self.inject.lock().unwrap_or_else(PoisonError::into_inner).drain(..).collect();
         self.inject_len.store(0, Ordering::SeqCst);

@@ -26,7 +26,7 @@
 //! caller then decides from its queues and the idle set whether to park again.
 
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::OnceLock;
+use crate::loom::sync::Mutex;
 
 #[cfg(loom)]
 use loom::thread::{self, Thread};
@@ -69,19 +69,20 @@ impl Drop for DriverGuard<'_> {
 /// One worker's parker.
 pub(super) struct Parker {
     state: AtomicUsize,
-    /// The worker's thread, set by the worker before it first parks (so before anyone can see
-    /// `IN_THREAD`).
-    thread: OnceLock<Thread>,
+    /// The thread that runs the worker, set by it before it first parks (so before anyone can
+    /// see `IN_THREAD`). It changes when `block_in_place` hands the worker to another thread;
+    /// the thread that gave it up never parks here again.
+    thread: Mutex<Option<Thread>>,
 }
 
 impl Parker {
     pub(super) fn new() -> Parker {
-        Parker { state: AtomicUsize::new(EMPTY), thread: OnceLock::new() }
+        Parker { state: AtomicUsize::new(EMPTY), thread: Mutex::new(None) }
     }
 
     /// Records the calling thread as the one that parks here.
     pub(super) fn bind_current_thread(&self) {
-        let _ = self.thread.set(thread::current());
+        *self.thread.lock() = Some(thread::current());
     }
 
     /// Sleeps until [`unpark`](Self::unpark), in the driver if `lock` is free (where I/O and
@@ -117,7 +118,7 @@ impl Parker {
     pub(super) fn unpark(&self, driver: &impl Sleep) {
         match self.state.swap(NOTIFIED, SeqCst) {
             IN_DRIVER => driver.wake(),
-            IN_THREAD => self.thread.get().expect("a worker binds its thread before it parks").unpark(),
+            IN_THREAD => self.thread.lock().as_ref().expect("a worker binds its thread before it parks").unpark(),
             _ => {}
         }
     }
