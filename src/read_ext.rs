@@ -110,9 +110,14 @@ pub trait AsyncReadExt: AsyncRead {
 
 impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}
 
+/// Room zeroed at a time while the spare capacity lasts, at least (then as much as is filled, so
+/// the room doubles): memory is zeroed just before a read fills it, not all up front.
+const MIN_ROOM: usize = 64 * 1024;
+
 /// Reads into `buf[*filled..]` until end of file, growing `buf` with zeroed bytes (each byte of
-/// capacity is zeroed once). While it runs `buf.len()` may exceed `*filled` (zeroed room for the
-/// next read); on `Ready` — end of file or an error — `buf` is cut back to `*filled`.
+/// capacity is zeroed once, shortly before it is read into). While it runs `buf.len()` may
+/// exceed `*filled` (zeroed room for the next read); on `Ready` — end of file or an error —
+/// `buf` is cut back to `*filled`.
 fn poll_read_to_end<R: AsyncRead + Unpin + ?Sized>(
     reader: &mut R,
     buf: &mut Vec<u8>,
@@ -121,9 +126,23 @@ fn poll_read_to_end<R: AsyncRead + Unpin + ?Sized>(
 ) -> Poll<io::Result<()>> {
     loop {
         if *filled == buf.len() {
-            // Full: let the Vec grow (it doubles), then zero only the new room.
-            buf.reserve(32);
-            buf.resize(buf.capacity(), 0);
+            if buf.len() == buf.capacity() {
+                // No spare capacity: a small probe first, so that a buffer sized exactly for the
+                // stream is not doubled just to learn that the stream has ended (as std's).
+                let mut probe = [0u8; 32];
+                match ready!(Pin::new(&mut *reader).poll_read(cx, &mut probe)) {
+                    Ok(0) => return Poll::Ready(Ok(())),
+                    Ok(n) => {
+                        buf.extend_from_slice(&probe[..n]);
+                        *filled += n;
+                        continue;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Poll::Ready(Err(e)),
+                }
+            }
+            let room = (buf.capacity() - buf.len()).min(MIN_ROOM.max(buf.len()));
+            buf.resize(buf.len() + room, 0);
         }
         match ready!(Pin::new(&mut *reader).poll_read(cx, &mut buf[*filled..])) {
             Ok(0) => {

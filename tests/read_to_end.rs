@@ -145,3 +145,13 @@ fn read_to_string_dropped_half_way_leaves_the_string_as_it_was() {
     }
     assert_eq!(s, "kept");
 }
+
+#[test]
+fn read_to_end_into_a_buffer_sized_for_the_stream_does_not_grow_it() {
+    let data = pattern(300_000);
+    let mut r = Trickle::new(data.clone(), 70_000);
+    let mut buf = Vec::with_capacity(data.len());
+    block_on(r.read_to_end(&mut buf)).unwrap();
+    assert_eq!(buf, data);
+    assert_eq!(buf.capacity(), data.len(), "the end of the stream was found by doubling the buffer");
+}
