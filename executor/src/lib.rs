@@ -51,6 +51,8 @@ mod scheduler;
 pub mod signal;
 pub mod sync;
 pub mod task;
+#[cfg(test)]
+mod test_util;
 pub mod time;
 
 pub use runtime::{Builder, Handle, Runtime};

@@ -380,24 +380,15 @@ impl ScheduledIo {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::test_util::WakeCount;
     use std::sync::Arc;
-    use std::task::Wake;
 
-    struct Count(std::sync::atomic::AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        }
+    fn counter() -> (Arc<WakeCount>, Waker) {
+        WakeCount::new()
     }
 
-    fn counter() -> (Arc<Count>, Waker) {
-        let c = Arc::new(Count(0.into()));
-        (c.clone(), Waker::from(c))
-    }
-
-    fn woken(c: &Count) -> usize {
-        c.0.load(std::sync::atomic::Ordering::SeqCst)
+    fn woken(c: &WakeCount) -> usize {
+        c.get()
     }
 
     fn set(io: &ScheduledIo, ready: Ready) {

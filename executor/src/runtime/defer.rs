@@ -101,34 +101,24 @@ pub(crate) fn wake() -> bool {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-    use std::task::Wake;
-
-    struct Count(AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use crate::test_util::WakeCount;
 
     #[test]
     fn a_nested_scope_keeps_the_outer_list_and_wakes_its_own_on_drop() {
-        let (outer, inner) = (Arc::new(Count(AtomicUsize::new(0))), Arc::new(Count(AtomicUsize::new(0))));
+        let ((outer, outer_waker), (inner, inner_waker)) = (WakeCount::new(), WakeCount::new());
         let _outer_scope = Scope::enter();
-        defer(&Waker::from(outer.clone()));
+        defer(&outer_waker);
         {
             // A `block_on` inside `block_in_place` on a worker: a list of its own.
             let _inner_scope = Scope::enter();
             assert!(is_empty(), "the inner scope starts empty");
-            defer(&Waker::from(inner.clone()));
-            assert_eq!(inner.0.load(Ordering::SeqCst), 0, "deferred, not woken");
+            defer(&inner_waker);
+            assert_eq!(inner.get(), 0, "deferred, not woken");
         }
-        assert_eq!(inner.0.load(Ordering::SeqCst), 1, "the inner scope's drop wakes what it held");
-        assert_eq!(outer.0.load(Ordering::SeqCst), 0);
+        assert_eq!(inner.get(), 1, "the inner scope's drop wakes what it held");
+        assert_eq!(outer.get(), 0);
         assert!(!is_empty(), "the outer list is back, with its task");
         assert!(wake());
-        assert_eq!(outer.0.load(Ordering::SeqCst), 1);
+        assert_eq!(outer.get(), 1);
     }
 }

@@ -243,22 +243,11 @@ impl<F: Future> Future for Coop<F> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-    use std::task::{Wake, Waker};
-
-    struct Count(AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use crate::test_util::WakeCount;
 
     #[test]
     fn the_budget_runs_out_after_budget_units_and_wakes_the_task() {
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = Waker::from(count.clone());
+        let (count, waker) = WakeCount::new();
         let mut cx = Context::from_waker(&waker);
         budget(|| {
             for _ in 0..BUDGET {
@@ -269,14 +258,14 @@ mod tests {
             assert!(!has_budget_remaining());
             assert!(poll_proceed(&mut cx).is_pending());
         });
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(count.get(), 1);
         // Outside a task poll there is no budget.
         assert!(poll_proceed(&mut cx).is_ready());
     }
 
     #[test]
     fn a_unit_is_given_back_when_the_operation_is_pending() {
-        let waker = Waker::from(Arc::new(Count(AtomicUsize::new(0))));
+        let (_, waker) = WakeCount::new();
         let mut cx = Context::from_waker(&waker);
         budget(|| {
             for _ in 0..1000 {
@@ -289,7 +278,7 @@ mod tests {
 
     #[test]
     fn unconstrained_futures_never_run_out() {
-        let waker = Waker::from(Arc::new(Count(AtomicUsize::new(0))));
+        let (_, waker) = WakeCount::new();
         let mut cx = Context::from_waker(&waker);
         budget(|| {
             let mut fut = std::pin::pin!(unconstrained(std::future::poll_fn(|cx| {

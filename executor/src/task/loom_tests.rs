@@ -14,7 +14,7 @@ use loom::thread;
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 struct LoomSched {
     queue: Mutex<VecDeque<Notified<Arc<LoomSched>>>>,
@@ -67,14 +67,7 @@ impl LoomSched {
 }
 
 /// A std waker (not modeled) that counts wakes.
-#[derive(Default)]
-struct CountingWaker(std::sync::atomic::AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
-}
+use crate::test_util::WakeCount as CountingWaker;
 
 #[test]
 fn wake_while_running_races_with_completion() {

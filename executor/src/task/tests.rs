@@ -5,12 +5,13 @@
 //! that every task allocation was freed (`assert_all_freed`).
 
 use super::*;
+use crate::test_util::WakeCount as CountingWaker;
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use tokio_test::task::spawn as mock_task;
 use tokio_test::{assert_pending, assert_ready};
 
@@ -149,16 +150,6 @@ async fn yield_now() {
     .await
 }
 
-/// A waker that counts its wakes (std `Wake`, no unsafe).
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
 fn poll_join<T>(join: &mut JoinHandle<T>, waker: &Waker) -> Poll<Result<T, JoinError>> {
     Pin::new(join).poll(&mut Context::from_waker(waker))
 }
@@ -205,7 +196,7 @@ fn join_handle_polled_with_a_new_waker_wakes_only_the_new_one() {
     assert!(poll_join(&mut join, &Waker::from(b.clone())).is_pending());
     assert_eq!(Arc::strong_count(&a), 1, "the replaced waker is dropped");
     sched.run_until_idle();
-    assert_eq!((a.0.load(SeqCst), b.0.load(SeqCst)), (0, 1));
+    assert_eq!((a.get(), b.get()), (0, 1));
     assert!(poll_join(&mut join, &Waker::from(b.clone())).is_ready());
     drop(join);
     assert_eq!(Arc::strong_count(&b), 1, "the join waker is dropped");
@@ -488,7 +479,7 @@ fn dropping_registered_join_waker_and_handle_before_completion_leaks_nothing() {
     drop(join);
     assert_eq!(Arc::strong_count(&waker), 1);
     sched.run_until_idle();
-    assert_eq!(waker.0.load(SeqCst), 0);
+    assert_eq!(waker.get(), 0);
     assert_all_freed(sched);
 }
 
