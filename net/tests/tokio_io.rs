@@ -2,38 +2,16 @@
 //! this runtime (no tokio runtime is running: anything that needed one would panic), and
 //! tokio-util's `Framed` codecs work on the streams as they are.
 
-use executor::runtime::{Builder, Runtime};
-use executor::time::timeout;
+mod util;
+use util::*;
+
 use futures::{SinkExt, StreamExt};
 use net::{TcpListener, TcpStream, UnixStream};
-use std::future::Future;
 use std::io::IoSlice;
 use std::mem::MaybeUninit;
 use std::pin::Pin;
-use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio_util::codec::{Framed, LinesCodec};
-
-/// Every test's bound: a hang fails the test instead of the run.
-const LIMIT: Duration = Duration::from_secs(60);
-
-fn runtimes() -> Vec<(&'static str, Runtime)> {
-    vec![
-        ("current_thread", Builder::new_current_thread().build().unwrap()),
-        ("multi_thread", Builder::new_multi_thread().worker_threads(2).build().unwrap()),
-    ]
-}
-
-/// Runs `test` (within [`LIMIT`]) on a current-thread and on a multi-thread runtime.
-fn on_both_flavors<F, Fut>(test: F)
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = ()>,
-{
-    for (flavor, rt) in runtimes() {
-        rt.block_on(async { timeout(LIMIT, test()).await.unwrap_or_else(|_| panic!("{flavor}: the test did not finish in {LIMIT:?}")) });
-    }
-}
 
 /// A connected TCP pair: (client, server side).
 async fn tcp_pair() -> (TcpStream, TcpStream) {
