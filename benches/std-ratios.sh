@@ -34,39 +34,8 @@ for ((r = 1; r <= rounds; r++)); do
         echo "== $b: round $r of $rounds ($order)" >&2
         cargo bench -p runtime-benches --bench "$b" >"$results/$b-round$r.log" 2>&1 || { cat "$results/$b-round$r.log" >&2; exit 1; }
     done
-    python3 - "$target/criterion" "$results/round$r.json" "${benches[@]}" <<'PY'
-import json, os, sys
-root, out, groups = sys.argv[1], sys.argv[2], set(sys.argv[3:])
-rows = {}
-for dirpath, _, files in os.walk(root):
-    if os.path.basename(dirpath) != "new" or "benchmark.json" not in files:
-        continue
-    bench = json.load(open(os.path.join(dirpath, "benchmark.json")))
-    group, func = bench.get("group_id"), bench.get("function_id") or ""
-    if group not in groups or "/" not in func:
-        continue
-    shape, side = func.rsplit("/", 1)
-    est = json.load(open(os.path.join(dirpath, "estimates.json")))
-    rows.setdefault(f"{group}|{shape}", {})[side] = est["median"]["point_estimate"]
-json.dump(rows, open(out, "w"))
-PY
+    python3 benches/criterion_ratios.py collect "$target/criterion" "$results/round$r.json" "${benches[@]}"
 done
 
-python3 - "$results" "$rounds" <<'PY'
-import json, os, statistics, sys
-d, rounds = sys.argv[1], int(sys.argv[2])
-per = [json.load(open(os.path.join(d, f"round{r}.json"))) for r in range(1, rounds + 1)]
-def fmt(ns):
-    return f"{ns / 1e6:.2f} ms" if ns >= 1e6 else f"{ns / 1e3:.1f} us"
-def median_of(k, side):
-    v = [p[k][side] for p in per if side in p.get(k, {})]
-    return fmt(statistics.median(v)) if v else "-"
-print(f"\n{'bench':<6} {'shape':<22} {'tokio':>10} {'ours':>10}  {'ours/tokio':<26}")
-print("-" * 80)
-for k in sorted(per[0]):
-    group, shape = k.split("|")
-    rs = [p[k]["ours"] / p[k]["tokio"] for p in per if {"ours", "tokio"} <= set(p.get(k, {}))]
-    cell = f"{statistics.median(rs):.2f}x ({min(rs):.2f}-{max(rs):.2f}, {len(rs)} rds)" if rs else "-"
-    print(f"{group:<6} {shape:<22} {median_of(k, 'tokio'):>10} {median_of(k, 'ours'):>10}  {cell:<26}")
-print("\nratio = our median / tokio's median per round (same run, same shapes), median over rounds (min-max); lower is better; goal <= 1.00x.")
-PY
+python3 benches/criterion_ratios.py report "$results" "$rounds" ours:tokio tokio ours
+echo "goal: ours/tokio <= 1.00x"
